@@ -1,0 +1,65 @@
+"""Settings: the only place that reads the environment.
+
+Every setting is an `FTJOBS_*` variable (OpenAI's key also falls back to `OPENAI_API_KEY`).
+URLs are plain (`postgresql://user@host:port/db`, `redis://host:port/n`); the service picks
+its own drivers.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import AliasChoices, Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="FTJOBS_", extra="ignore", populate_by_name=True)
+
+    database_url: str | None = Field(
+        default=None, description="postgresql://user@host:port/db; unset in `ftjobs dev` = embedded"
+    )
+    redis_url: str | None = Field(
+        default=None, description="redis://host:port/n; unset in `ftjobs dev` = embedded"
+    )
+    openai_api_key: SecretStr | None = Field(
+        default=None,
+        validation_alias=AliasChoices("FTJOBS_OPENAI_API_KEY", "OPENAI_API_KEY"),
+    )
+    openai_base_url: str | None = Field(default=None, description="e.g. the emulator's /v1 URL")
+    openai_webhook_secret: SecretStr | None = None
+    openai_timeout_seconds: float = 60.0
+
+    data_dir: Path = Field(default=Path(".ftjobs"), description="`ftjobs dev` keeps its servers here")
+    blob_dir: Path | None = Field(default=None, description="dataset bytes; default DATA_DIR/blobs")
+    max_upload_bytes: int = 512 * 1024 * 1024
+
+    queue_name: str = "ftjobs"
+    poll_interval_seconds: float = Field(default=15.0, gt=0, description="base poll interval")
+    scheduler_interval_seconds: float = Field(default=2.0, gt=0)
+    lease_seconds: float = Field(
+        default=120.0, gt=0, description="how long an enqueued step may take before it is re-driven"
+    )
+    retry_base_seconds: float = Field(default=2.0, gt=0)
+    retry_max_seconds: float = Field(default=300.0, gt=0)
+    worker_job_timeout_seconds: int = Field(
+        default=900, gt=0, description="RQ job timeout; Helm's grace period must exceed it"
+    )
+
+    emulator_phase_seconds: float = Field(default=3.0, ge=0)
+    emulator_org: str = "ftjobs-emulator"
+
+    log_level: str = "INFO"
+
+    @property
+    def blob_root(self) -> Path:
+        return self.blob_dir if self.blob_dir is not None else self.data_dir / "blobs"
+
+    def openai_key(self) -> str | None:
+        return self.openai_api_key.get_secret_value() if self.openai_api_key else None
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return Settings()
