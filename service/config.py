@@ -31,7 +31,9 @@ class Settings(BaseSettings):
     openai_webhook_secret: SecretStr | None = None
     openai_timeout_seconds: float = 60.0
 
-    data_dir: Path = Field(default=Path(".ftjobs"), description="`ftjobs dev` keeps its servers here")
+    data_dir: Path = Field(
+        default=Path(".ftjobs"), description="`ftjobs dev` keeps its servers here"
+    )
     blob_dir: Path | None = Field(default=None, description="dataset bytes; default DATA_DIR/blobs")
     max_upload_bytes: int = 512 * 1024 * 1024
 
@@ -49,6 +51,11 @@ class Settings(BaseSettings):
 
     emulator_phase_seconds: float = Field(default=3.0, ge=0)
     emulator_org: str = "ftjobs-emulator"
+    emulator_fault_rate: float = Field(default=0.0, ge=0, le=1)
+    emulator_faults: str = Field(default="429,500,503,slow,drop", description="comma-separated")
+    emulator_training_not_available: bool = False
+    emulator_webhook_urls: str = Field(default="", description="comma-separated URLs")
+    emulator_webhook_secret: SecretStr | None = None
 
     log_level: str = "INFO"
 

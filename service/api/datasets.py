@@ -1,0 +1,135 @@
+"""/v1/datasets: upload (validated, converted, stored once), read, download, delete."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
+
+from litestar import Controller, Request, Response, delete, get, post
+from litestar.datastructures import State
+from litestar.response import File
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from service.api.deps import resources, team_scope
+from service.api.pagination import DEFAULT_LIMIT, check_limit, id_cursor, split_page
+from service.api.schemas import DatasetOut, Page, dataset_out
+from service.api.uploads import Spooled, spool_body
+from service.auth.service import Principal
+from service.blobstore import discard
+from service.datasets import service as datasets
+from service.datasets.service import UploadOptions
+from service.jobs import service as jobs
+
+UPLOAD_DOC = (
+    "Body: raw JSONL (`Content-Type: application/jsonl` or `application/x-ndjson`) or "
+    "multipart/form-data with field `file`. `name`, `kind` (dpo|sft) and `format` (openai, auto, "
+    "trl, ultrafeedback, sharegpt) as query parameters or form fields."
+)
+
+
+class DatasetController(Controller):
+    path = "/v1/datasets"
+    tags = ["datasets"]
+
+    @post("/", request_max_body_size=None, status_code=201, description=UPLOAD_DOC)
+    async def upload(
+        self,
+        request: Request[Any, Any, State],
+        session: AsyncSession,
+        principal: Principal,
+        name: str | None = None,
+        kind: str | None = None,
+        format: str | None = None,
+    ) -> Response[DatasetOut]:
+        """Validate and store a dataset: 201 when new, 200 when these bytes are already stored
+        for your team, 422 with the whole validation report when invalid, 413 when too large."""
+        res = resources(request.app.state)
+        async with spooled_upload(request) as (spool, received):
+            options = upload_options(received, name, kind, format)
+            stored = await datasets.store_upload(session, res.blobs, principal.team, spool, options)
+        await session.commit()
+        return Response(dataset_out(stored.dataset), status_code=201 if stored.created else 200)
+
+    @post("/validate", request_max_body_size=None, status_code=200, description=UPLOAD_DOC)
+    async def validate(
+        self,
+        request: Request[Any, Any, State],
+        principal: Principal,
+        name: str | None = None,
+        kind: str | None = None,
+        format: str | None = None,
+    ) -> dict[str, Any]:
+        """Validate (and convert) without storing anything: 200 with the report either way."""
+        async with spooled_upload(request) as (spool, received):
+            return await datasets.validate_only(spool, upload_options(received, name, kind, format))
+
+    @get("/")
+    async def list_datasets(
+        self,
+        session: AsyncSession,
+        principal: Principal,
+        limit: int = DEFAULT_LIMIT,
+        cursor: str | None = None,
+    ) -> Page:
+        """Your datasets, newest first."""
+        rows = await datasets.list_page(
+            session,
+            team_scope(principal),
+            cursor=id_cursor(cursor, "ds_"),
+            limit=check_limit(limit) + 1,
+        )
+        page, next_cursor = split_page(rows, limit, lambda row: row.id)
+        return Page([dataset_out(row) for row in page], next_cursor)
+
+    @get("/{dataset_id:str}")
+    async def get_dataset(
+        self, session: AsyncSession, principal: Principal, dataset_id: str
+    ) -> DatasetOut:
+        """One dataset with its validation report."""
+        return dataset_out(await datasets.get(session, team_scope(principal), dataset_id))
+
+    @get("/{dataset_id:str}/content", media_type="application/jsonl")
+    async def content(
+        self, state: State, session: AsyncSession, principal: Principal, dataset_id: str
+    ) -> File:
+        """The stored JSONL (after a conversion: the OpenAI-format bytes)."""
+        dataset = await datasets.get(session, team_scope(principal), dataset_id)
+        return File(
+            resources(state).blobs.path(dataset.blob_key),
+            filename=f"{dataset.id}.jsonl",
+            media_type="application/jsonl",
+        )
+
+    @delete("/{dataset_id:str}", status_code=204)
+    async def delete_dataset(
+        self, state: State, session: AsyncSession, principal: Principal, dataset_id: str
+    ) -> None:
+        """Delete a dataset and its bytes; 409 while an unfinished job uses it."""
+        dataset = await jobs.delete_dataset(session, team_scope(principal), dataset_id)
+        await session.commit()
+        resources(state).blobs.delete(dataset.blob_key)
+
+
+@asynccontextmanager
+async def spooled_upload(request: Request[Any, Any, State]) -> AsyncIterator[tuple[Path, Spooled]]:
+    res = resources(request.app.state)
+    spool = res.blobs.temp_path(".upload")
+    try:
+        with spool.open("wb") as sink:
+            received = await spool_body(request, sink, res.settings.max_upload_bytes)
+        yield spool, received
+    finally:
+        discard(spool)
+
+
+def upload_options(
+    received: Spooled, name: str | None, kind: str | None, fmt: str | None
+) -> UploadOptions:
+    fields = received.fields
+    return UploadOptions(
+        name=name or fields.get("name"),
+        kind=kind or fields.get("kind") or "dpo",
+        format=fmt or fields.get("format") or "openai",
+    )

@@ -1,0 +1,127 @@
+"""/v1/jobs: create, list, read, follow, cancel."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from litestar import Controller, Request, get, post
+from litestar.datastructures import State
+from litestar.params import Parameter
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from service.api.deps import resources, team_scope
+from service.api.pagination import DEFAULT_LIMIT, check_limit, id_cursor, seq_cursor, split_page
+from service.api.schemas import JobCreate, JobOut, Page, event_out, job_out
+from service.auth.service import Principal
+from service.jobs import service as jobs
+from service.jobs.repository import JobFilters
+from service.jobs.service import JobRequest
+
+
+class JobController(Controller):
+    path = "/v1/jobs"
+    tags = ["jobs"]
+
+    @post("/", status_code=202)
+    async def create_job(
+        self, state: State, session: AsyncSession, principal: Principal, data: JobCreate
+    ) -> JobOut:
+        """Accept a fine-tuning job (DPO by default). It is `pending` until a worker has
+        uploaded the dataset and created the job at OpenAI."""
+        res = resources(state)
+        job = await jobs.create(
+            session, principal.team, job_request(data), lease=res.settings_lease
+        )
+        await session.commit()
+        res.wakeups.advance_job(job.id)
+        return job_out(job)
+
+    @get("/")
+    async def list_jobs(
+        self,
+        request: Request[Any, Any, State],
+        session: AsyncSession,
+        principal: Principal,
+        status: list[str] | None = None,
+        model: str | None = None,
+        dataset_id: str | None = None,
+        created_after: datetime | None = None,
+        created_before: datetime | None = None,
+        limit: int = DEFAULT_LIMIT,
+        cursor: str | None = None,
+    ) -> Page:
+        """Jobs, newest first. Filters: `status` (repeatable), `model`, `dataset_id`,
+        `created_after`, `created_before`, `metadata[key]=value`."""
+        filters = JobFilters(
+            team=team_scope(principal),
+            statuses=status or (),
+            model=model,
+            dataset_id=dataset_id,
+            created_after=created_after,
+            created_before=created_before,
+            metadata=metadata_filters(request),
+        )
+        rows = await jobs.list_page(
+            session, filters, cursor=id_cursor(cursor, "job_"), limit=check_limit(limit) + 1
+        )
+        page, next_cursor = split_page(rows, limit, lambda row: row.id)
+        return Page([job_out(row) for row in page], next_cursor)
+
+    @get("/{job_id:str}")
+    async def get_job(self, session: AsyncSession, principal: Principal, job_id: str) -> JobOut:
+        """One job: status, OpenAI ids, the fine-tuned model once it exists, the error if any."""
+        return job_out(await jobs.get(session, team_scope(principal), job_id))
+
+    @get("/{job_id:str}/events")
+    async def list_events(
+        self,
+        session: AsyncSession,
+        principal: Principal,
+        job_id: str,
+        limit: int = Parameter(default=DEFAULT_LIMIT),
+        cursor: str | None = None,
+    ) -> Page:
+        """Our own transitions and the mirrored OpenAI events, oldest first."""
+        rows = await jobs.events_page(
+            session,
+            team_scope(principal),
+            job_id,
+            after_seq=seq_cursor(cursor),
+            limit=check_limit(limit) + 1,
+        )
+        page, next_cursor = split_page(rows, limit, lambda row: str(row.seq))
+        return Page([event_out(row) for row in page], next_cursor)
+
+    @post("/{job_id:str}/cancel", status_code=202)
+    async def cancel_job(
+        self, state: State, session: AsyncSession, principal: Principal, job_id: str
+    ) -> JobOut:
+        """Ask OpenAI to cancel: `cancelling` until it confirms. Idempotent; 409 when the job
+        has already finished."""
+        job = await jobs.request_cancel(session, team_scope(principal), job_id)
+        await session.commit()
+        resources(state).wakeups.advance_job(job.id)
+        return job_out(job)
+
+
+def job_request(data: JobCreate) -> JobRequest:
+    return JobRequest(
+        training_dataset_id=data.training_dataset_id,
+        model=data.model,
+        method=data.method,
+        validation_dataset_id=data.validation_dataset_id,
+        hyperparameters=dict(data.hyperparameters or {}),
+        suffix=data.suffix,
+        seed=data.seed,
+        metadata=dict(data.metadata or {}),
+    )
+
+
+def metadata_filters(request: Request[Any, Any, Any]) -> dict[str, str]:
+    """`metadata[key]=value` query parameters (the deepObject style OpenAI uses too)."""
+    return {
+        key[len("metadata[") : -1]: value
+        for key, value in request.query_params.items()
+        if key.startswith("metadata[") and key.endswith("]") and len(key) > len("metadata[]")
+    }

@@ -1,0 +1,48 @@
+"""`?limit=` and `?cursor=` for every list (keyset pages, opaque cursors)."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from typing import TypeVar
+
+from service.errors import FieldError, ServiceError
+
+T = TypeVar("T")
+DEFAULT_LIMIT = 20
+MAX_LIMIT = 100
+_ID_CURSOR = re.compile(r"^[a-z]{2,4}_[0-9A-HJKMNP-TV-Z]{26}$")
+
+
+def check_limit(limit: int) -> int:
+    if not 1 <= limit <= MAX_LIMIT:
+        raise _bad("limit", f"limit must be 1..{MAX_LIMIT}")
+    return limit
+
+
+def id_cursor(cursor: str | None, prefix: str) -> str | None:
+    if cursor is not None and (not _ID_CURSOR.match(cursor) or not cursor.startswith(prefix)):
+        raise _bad("cursor", "unknown cursor; pass back the next_cursor of the previous page")
+    return cursor
+
+
+def seq_cursor(cursor: str | None) -> int:
+    if cursor is None:
+        return 0
+    if not cursor.isdigit() or len(cursor) > 12:
+        raise _bad("cursor", "unknown cursor; pass back the next_cursor of the previous page")
+    return int(cursor)
+
+
+def split_page(
+    rows: list[T], limit: int, cursor_of: Callable[[T], str]
+) -> tuple[list[T], str | None]:
+    """Handlers fetch `limit + 1` rows: the extra one only says that another page exists."""
+    page = rows[:limit]
+    return page, (cursor_of(page[-1]) if len(rows) > limit else None)
+
+
+def _bad(name: str, message: str) -> ServiceError:
+    return ServiceError(
+        message, status=400, errors=[FieldError(f"invalid_{name}", message, path=f"/{name}")]
+    )

@@ -1,0 +1,95 @@
+"""Every error leaves as RFC 9457 problem+json; one place renders them all."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from litestar import Request, Response
+from litestar.exceptions import HTTPException, ValidationException
+from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
+
+from service.errors import FieldError, ServiceError
+
+log = logging.getLogger(__name__)
+PROBLEM_JSON = "application/problem+json"
+_TITLES = {
+    400: "Bad request",
+    401: "Unauthorized",
+    403: "Forbidden",
+    404: "Not found",
+    405: "Method not allowed",
+    409: "Conflict",
+    413: "Content too large",
+    415: "Unsupported media type",
+    422: "Invalid input",
+    429: "Too many requests",
+    503: "Service unavailable",
+}
+
+
+def problem(
+    status: int,
+    detail: str,
+    *,
+    title: str | None = None,
+    errors: list[FieldError] | None = None,
+    headers: dict[str, str] | None = None,
+    **extra: Any,
+) -> Response[dict[str, Any]]:
+    body: dict[str, Any] = {
+        "type": "about:blank",
+        "title": title or _TITLES.get(status, "Error"),
+        "status": status,
+        "detail": detail,
+    }
+    if errors:
+        body["errors"] = [_field_error(error) for error in errors]
+    body.update(extra)
+    return Response(body, status_code=status, media_type=PROBLEM_JSON, headers=headers)
+
+
+def _field_error(error: FieldError) -> dict[str, Any]:
+    item: dict[str, Any] = {"code": error.code, "message": error.message}
+    if error.line is not None:
+        item["line"] = error.line
+    if error.path is not None:
+        item["path"] = error.path
+    return item
+
+
+def service_error(_: Request[Any, Any, Any], exc: ServiceError) -> Response[dict[str, Any]]:
+    return problem(exc.status, exc.detail, title=exc.title, errors=exc.errors, **exc.extra)
+
+
+def validation_error(_: Request[Any, Any, Any], exc: ValidationException) -> Response[Any]:
+    """Litestar's own request checks (malformed JSON, wrong types, unknown fields)."""
+    errors = [_litestar_field_error(item) for item in exc.extra or [] if isinstance(item, dict)]
+    return problem(400, str(exc.detail), errors=errors)
+
+
+def _litestar_field_error(item: dict[str, Any]) -> FieldError:
+    key = item.get("key")
+    path = None
+    if key:
+        path = "/" + str(key).replace("$.", "").replace(".", "/").lstrip("/")
+    source = item.get("source") or "body"
+    return FieldError(f"invalid_{source}", str(item.get("message", "invalid value")), path=path)
+
+
+def http_error(_: Request[Any, Any, Any], exc: HTTPException) -> Response[Any]:
+    headers = dict(exc.headers or {})
+    return problem(exc.status_code, str(exc.detail), headers=headers or None)
+
+
+def unexpected_error(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
+    log.exception("unhandled error on %s %s", request.method, request.url.path)
+    return problem(HTTP_500_INTERNAL_SERVER_ERROR, "internal error; it has been logged")
+
+
+EXCEPTION_HANDLERS: dict[Any, Any] = {
+    ServiceError: service_error,
+    ValidationException: validation_error,
+    HTTPException: http_error,
+    Exception: unexpected_error,
+}

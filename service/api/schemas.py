@@ -1,0 +1,145 @@
+"""Wire shapes (msgspec) and the presenters that turn rows into them."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Literal
+
+import msgspec
+
+from service.db.models import Dataset, Job, JobEvent
+
+HyperparameterValue = int | float | str
+
+
+class JobCreate(msgspec.Struct, forbid_unknown_fields=True):
+    training_dataset_id: str
+    model: str
+    method: Literal["dpo", "sft"] = "dpo"
+    validation_dataset_id: str | None = None
+    hyperparameters: dict[str, HyperparameterValue] | None = None
+    suffix: str | None = None
+    seed: int | None = None
+    metadata: dict[str, str] | None = None
+
+
+class JobError(msgspec.Struct):
+    code: str
+    message: str
+    retryable: bool
+
+
+class JobOut(msgspec.Struct):
+    id: str
+    status: str
+    method: str
+    model: str
+    training_dataset_id: str
+    validation_dataset_id: str | None
+    hyperparameters: dict[str, Any]
+    suffix: str | None
+    seed: int | None
+    metadata: dict[str, Any]
+    openai_job_id: str | None
+    openai_file_id: str | None
+    fine_tuned_model: str | None
+    trained_tokens: int | None
+    estimated_finish: datetime | None
+    error: JobError | None
+    created_at: datetime
+    updated_at: datetime
+    finished_at: datetime | None
+    pipeline_id: str | None
+    team: str
+
+
+class DatasetOut(msgspec.Struct):
+    id: str
+    name: str
+    kind: str
+    status: str
+    format: str
+    bytes: int
+    sha256: str
+    examples: int
+    created_at: datetime
+    openai_file_id: str | None
+    report: dict[str, Any]
+    team: str
+
+
+class EventOut(msgspec.Struct):
+    id: str
+    job_id: str
+    sequence: int
+    source: str
+    type: str
+    level: str
+    message: str
+    data: dict[str, Any] | None
+    created_at: datetime
+
+
+class Page(msgspec.Struct):
+    data: list[Any]
+    next_cursor: str | None
+
+
+def job_out(job: Job) -> JobOut:
+    error = None
+    if job.error_code is not None:
+        error = JobError(job.error_code, job.error_message or "", bool(job.error_retryable))
+    return JobOut(
+        id=job.id,
+        status=job.status,
+        method=job.method,
+        model=job.model,
+        training_dataset_id=job.training_dataset_id,
+        validation_dataset_id=job.validation_dataset_id,
+        hyperparameters=job.hyperparameters,
+        suffix=job.suffix,
+        seed=job.seed,
+        metadata=job.job_metadata,
+        openai_job_id=job.openai_job_id,
+        openai_file_id=job.openai_file_id,
+        fine_tuned_model=job.fine_tuned_model,
+        trained_tokens=job.trained_tokens,
+        estimated_finish=job.estimated_finish,
+        error=error,
+        created_at=job.created_at,
+        updated_at=job.updated_at,
+        finished_at=job.finished_at,
+        pipeline_id=job.pipeline_id,
+        team=job.team,
+    )
+
+
+def dataset_out(dataset: Dataset) -> DatasetOut:
+    return DatasetOut(
+        id=dataset.id,
+        name=dataset.name,
+        kind=dataset.kind,
+        status=dataset.status,
+        format=dataset.source_format,
+        bytes=dataset.bytes,
+        sha256=dataset.sha256,
+        examples=dataset.examples,
+        created_at=dataset.created_at,
+        openai_file_id=dataset.openai_file_id,
+        report=dataset.report,
+        team=dataset.team,
+    )
+
+
+def event_out(event: JobEvent) -> EventOut:
+    return EventOut(
+        id=event.id,
+        job_id=event.job_id,
+        sequence=event.seq,
+        source=event.source,
+        type=event.type,
+        level=event.level,
+        message=event.message,
+        data=event.data,
+        created_at=event.created_at,
+    )

@@ -1,0 +1,146 @@
+"""`ftjobs`: every process of the service, and its offline tools."""
+
+from __future__ import annotations
+
+import asyncio
+
+import click
+import uvicorn
+
+from service.config import Settings, get_settings
+from service.logs import configure
+
+
+@click.group()
+def main() -> None:
+    """finetune-jobs: fine-tune models on preference data."""
+    configure(get_settings().log_level)
+
+
+@main.command()
+@click.option("--host", default="0.0.0.0", show_default=True)  # noqa: S104 (a server's job)
+@click.option("--port", default=8000, show_default=True)
+@click.option("--workers", default=1, show_default=True, help="uvicorn worker processes")
+def api(host: str, port: int, workers: int) -> None:
+    """Serve the HTTP API."""
+    uvicorn.run(
+        "service.api.main:app",
+        host=host,
+        port=port,
+        workers=workers,
+        log_level=get_settings().log_level.lower(),
+        proxy_headers=True,
+    )
+
+
+@main.command()
+@click.option("--burst", is_flag=True, help="exit when the queue is empty")
+@click.option("--name", default=None, help="worker name (default: RQ's)")
+def worker(burst: bool, name: str | None) -> None:
+    """Run an RQ worker: talks to OpenAI, follows jobs."""
+    from workers.worker import run_worker
+
+    run_worker(get_settings(), burst=burst, name=name)
+
+
+@main.command()
+@click.option("--once", is_flag=True, help="one reconcile pass, then exit")
+def scheduler(once: bool) -> None:
+    """Re-drive every job whose row says it should be moving (exactly one replica)."""
+    from workers.scheduler import run_scheduler
+
+    run_scheduler(get_settings(), once=once)
+
+
+@main.command()
+def migrate() -> None:
+    """Apply the database migrations (alembic upgrade head)."""
+    from service.db.migrate import upgrade
+
+    upgrade(_database_url(get_settings()))
+    click.echo("database is at the latest migration")
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8001, show_default=True)
+def emulator(host: str, port: int) -> None:
+    """Serve the local OpenAI emulator (files + fine-tuning jobs)."""
+    from service.emulator.app import create_app
+
+    uvicorn.run(
+        create_app(emulator_config(get_settings())), host=host, port=port, log_level="warning"
+    )
+
+
+def emulator_config(settings: Settings) -> object:
+    from service.emulator.config import EmulatorConfig
+
+    secret = settings.emulator_webhook_secret
+    return EmulatorConfig(
+        phase_seconds=settings.emulator_phase_seconds,
+        org=settings.emulator_org,
+        fault_rate=settings.emulator_fault_rate,
+        faults=tuple(f.strip() for f in settings.emulator_faults.split(",") if f.strip()),
+        training_not_available=settings.emulator_training_not_available,
+        webhook_urls=tuple(u.strip() for u in settings.emulator_webhook_urls.split(",") if u),
+        webhook_secret=secret.get_secret_value() if secret else None,
+    )
+
+
+@main.group()
+def keys() -> None:
+    """API keys: one team per key; admin keys see every team."""
+
+
+@keys.command("create")
+@click.option("--team", required=True)
+@click.option("--admin", is_flag=True, help="may read every team (ops dashboards)")
+@click.option("--name", default=None, help="what the key is for")
+def keys_create(team: str, admin: bool, name: str | None) -> None:
+    """Create a key and print it once; only its hash is stored."""
+    from service.keys_cli import create_key
+
+    key_id, plaintext = asyncio.run(create_key(_database_url(get_settings()), team, admin, name))
+    click.echo(
+        f"# {key_id} for team {team}{' (admin)' if admin else ''}; shown only now:", err=True
+    )
+    click.echo(plaintext)
+
+
+@keys.command("list")
+def keys_list() -> None:
+    """List keys (never the keys themselves)."""
+    from service.keys_cli import list_keys
+
+    for line in asyncio.run(list_keys(_database_url(get_settings()))):
+        click.echo(line)
+
+
+@keys.command("revoke")
+@click.argument("key_id")
+def keys_revoke(key_id: str) -> None:
+    """Revoke a key by id; it stops working at once."""
+    from service.keys_cli import revoke_key
+
+    if not asyncio.run(revoke_key(_database_url(get_settings()), key_id)):
+        raise click.ClickException(f"no active key {key_id}")
+    click.echo(f"revoked {key_id}")
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8000, show_default=True)
+def dev(host: str, port: int) -> None:
+    """Everything on one machine: embedded Postgres and Redis (unless FTJOBS_DATABASE_URL /
+    FTJOBS_REDIS_URL are set), the OpenAI emulator (unless an OpenAI key is set), migrations,
+    the API, a worker and the scheduler. Ctrl-C stops all of it."""
+    from service.dev import run_dev
+
+    run_dev(get_settings(), host=host, port=port)
+
+
+def _database_url(settings: Settings) -> str:
+    if not settings.database_url:
+        raise click.ClickException("FTJOBS_DATABASE_URL is not set")
+    return settings.database_url

@@ -1,0 +1,179 @@
+"""Datasets: validate an upload, store it once, read it back."""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import msgspec
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from service.blobstore import BlobStore, discard
+from service.datasets import repository
+from service.datasets.ingest import IngestResult, ingest_file
+from service.db.models import Dataset
+from service.errors import FieldError, ServiceError, conflict, not_found
+from service.ids import new_id
+
+KINDS = ("dpo", "sft")
+FORMATS = ("openai", "auto", "trl", "ultrafeedback", "sharegpt")
+
+
+@dataclass(frozen=True)
+class UploadOptions:
+    name: str | None = None
+    kind: str = "dpo"
+    format: str = "openai"
+    count_tokens: bool = True
+
+
+@dataclass(frozen=True)
+class Stored:
+    dataset: Dataset
+    created: bool
+
+
+def check_options(options: UploadOptions) -> None:
+    errors = []
+    if options.kind not in KINDS:
+        errors.append(
+            FieldError("invalid_kind", f"kind must be one of {', '.join(KINDS)}", path="/kind")
+        )
+    if options.format not in FORMATS:
+        errors.append(
+            FieldError(
+                "invalid_format", f"format must be one of {', '.join(FORMATS)}", path="/format"
+            )
+        )
+    if options.name is not None and not 1 <= len(options.name) <= 300:
+        errors.append(FieldError("invalid_name", "name must be 1..300 characters", path="/name"))
+    if errors:
+        raise ServiceError(
+            "invalid upload options", status=422, title="Invalid input", errors=errors
+        )
+
+
+async def validate_only(spool: Path, options: UploadOptions) -> dict[str, Any]:
+    check_options(options)
+    result = await _ingest(spool, None, options)
+    return report_dict(result)
+
+
+async def store_upload(
+    session: AsyncSession, blobs: BlobStore, team: str, spool: Path, options: UploadOptions
+) -> Stored:
+    """Validates (and converts) the spooled upload; a valid one becomes a dataset row whose bytes
+    sit under its own key. Invalid input raises 422 with the whole report; nothing is written."""
+    check_options(options)
+    converted = blobs.temp_path(".jsonl")
+    try:
+        with converted.open("wb") as sink:
+            result = await _ingest(spool, sink, options)
+        if not result.report.valid:
+            raise invalid_dataset(result)
+        existing = await repository.find_same_bytes(session, team, options.kind, result.sha256)
+        if existing is not None:
+            return Stored(existing, created=False)
+        return await _insert(session, blobs, team, converted, options, result)
+    finally:
+        discard(converted)
+
+
+async def _insert(
+    session: AsyncSession,
+    blobs: BlobStore,
+    team: str,
+    converted: Path,
+    options: UploadOptions,
+    result: IngestResult,
+) -> Stored:
+    dataset_id = new_id("ds")
+    dataset = Dataset(
+        id=dataset_id,
+        team=team,
+        name=options.name or f"{dataset_id}.jsonl",
+        kind=options.kind,
+        source_format=result.detected_format,
+        status="ready",
+        bytes=result.bytes,
+        sha256=result.sha256,
+        examples=result.examples,
+        blob_key=f"datasets/{dataset_id}.jsonl",
+        report=report_dict(result),
+    )
+    try:
+        async with session.begin_nested():
+            await repository.add(session, dataset)
+    except IntegrityError:
+        # The same bytes arrived twice at once: the other upload won; answer with its row.
+        existing = await repository.find_same_bytes(session, team, options.kind, result.sha256)
+        if existing is None:
+            raise
+        return Stored(existing, created=False)
+    blobs.commit(converted, dataset.blob_key)
+    return Stored(dataset, created=True)
+
+
+async def _ingest(spool: Path, sink: Any, options: UploadOptions) -> IngestResult:
+    # Validation and token counting are CPU work: keep them off the event loop.
+    return await asyncio.to_thread(
+        ingest_file,
+        spool,
+        sink,
+        kind=options.kind,
+        fmt=options.format,
+        count_tokens=options.count_tokens,
+    )
+
+
+def report_dict(result: IngestResult) -> dict[str, Any]:
+    report: dict[str, Any] = msgspec.to_builtins(result.report)
+    if result.conversion is not None:
+        report["conversion"] = msgspec.to_builtins(result.conversion)
+    report["detected_format"] = result.detected_format
+    return report
+
+
+def invalid_dataset(result: IngestResult) -> ServiceError:
+    report = report_dict(result)
+    errors = [
+        FieldError(issue.code, issue.message, line=issue.line, path=issue.path)
+        for issue in result.report.errors
+    ]
+    total = result.report.errors_total
+    return ServiceError(
+        f"the dataset has {total} error(s); see `errors` (first ones per code) and `report`",
+        status=422,
+        title="Invalid dataset",
+        errors=errors,
+        extra={"report": report},
+    )
+
+
+async def get(session: AsyncSession, team: str | None, dataset_id: str) -> Dataset:
+    dataset = await repository.get(session, dataset_id, team=team)
+    if dataset is None:
+        raise not_found("dataset", dataset_id)
+    return dataset
+
+
+async def list_page(
+    session: AsyncSession, team: str | None, *, cursor: str | None, limit: int
+) -> list[Dataset]:
+    return await repository.list_page(session, team, before_id=cursor, limit=limit)
+
+
+async def delete(
+    session: AsyncSession, team: str | None, dataset_id: str, active_uses: int
+) -> Dataset:
+    dataset = await get(session, team, dataset_id)
+    if active_uses:
+        raise conflict(
+            f"dataset {dataset_id} is used by {active_uses} job(s) that are not finished"
+        )
+    await repository.mark_deleted(session, dataset_id, datetime.now(UTC))
+    return dataset

@@ -1,0 +1,120 @@
+"""`ftjobs dev`: the whole service on one machine, for a first run.
+
+Starts what is missing (embedded Postgres and Redis, the OpenAI emulator), migrates, and runs
+the API, a worker and the scheduler as child processes of this one. Ctrl-C stops everything.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import subprocess
+import sys
+import time
+from contextlib import ExitStack
+from pathlib import Path
+
+import click
+
+from service.config import Settings
+from service.db.migrate import upgrade
+from service.embedded import start_postgres, start_redis
+from service.keys_cli import create_key
+
+EMULATOR_KEY = "sk-ftjobs-emulator"
+
+
+def run_dev(settings: Settings, *, host: str, port: int) -> None:
+    data_dir = settings.data_dir.resolve()
+    data_dir.mkdir(parents=True, exist_ok=True)
+    with ExitStack() as stack:
+        env = dict(os.environ, FTJOBS_DATA_DIR=str(data_dir))
+        env |= _backing_services(settings, data_dir, stack)
+        upgrade(env["FTJOBS_DATABASE_URL"])
+        children: list[subprocess.Popen[bytes]] = []
+        stack.callback(_stop_all, children)
+        if not settings.openai_key():
+            env |= _start_emulator(children, env, host, port + 1)
+        for command in (["api", "--host", host, "--port", str(port)], ["worker"], ["scheduler"]):
+            children.append(_spawn(command, env))
+        key = _dev_key(env["FTJOBS_DATABASE_URL"], data_dir)
+        _announce(host, port, key, env)
+        _wait(children)
+
+
+def _backing_services(settings: Settings, data_dir: Path, stack: ExitStack) -> dict[str, str]:
+    env = {}
+    if settings.database_url:
+        env["FTJOBS_DATABASE_URL"] = settings.database_url
+    else:
+        postgres = start_postgres(data_dir / "postgres")
+        stack.callback(postgres.stop)
+        env["FTJOBS_DATABASE_URL"] = postgres.url()
+    if settings.redis_url:
+        env["FTJOBS_REDIS_URL"] = settings.redis_url
+    else:
+        redis = start_redis(data_dir / "redis")
+        stack.callback(redis.stop)
+        env["FTJOBS_REDIS_URL"] = redis.url
+    return env
+
+
+def _start_emulator(
+    children: list[subprocess.Popen[bytes]], env: dict[str, str], host: str, port: int
+) -> dict[str, str]:
+    children.append(_spawn(["emulator", "--host", host, "--port", str(port)], env))
+    return {
+        "FTJOBS_OPENAI_BASE_URL": f"http://{host}:{port}/v1",
+        "FTJOBS_OPENAI_API_KEY": EMULATOR_KEY,
+    }
+
+
+def _spawn(command: list[str], env: dict[str, str]) -> subprocess.Popen[bytes]:
+    return subprocess.Popen([sys.executable, "-m", "service", *command], env=env)
+
+
+def _dev_key(database_url: str, data_dir: Path) -> str:
+    """One admin key per data directory, kept in a 0600 file so a restart prints the same."""
+    path = data_dir / "dev-api-key"
+    if path.exists():
+        return path.read_text().strip()
+    _, plaintext = asyncio.run(create_key(database_url, "dev", True, "ftjobs dev"))
+    path.touch(mode=0o600)
+    path.write_text(plaintext + "\n")
+    return plaintext
+
+
+def _announce(host: str, port: int, key: str, env: dict[str, str]) -> None:
+    base = f"http://{host}:{port}"
+    openai = env.get("FTJOBS_OPENAI_BASE_URL", "OpenAI")
+    click.echo(
+        f"\nfinetune-jobs is starting at {base}  (OpenAPI: {base}/schema/swagger)\n"
+        f"  API key (team 'dev', admin): {key}\n"
+        f"  OpenAI: {openai}\n"
+        f"  try:  curl -H 'Authorization: Bearer {key}' {base}/v1/jobs\n"
+        "Ctrl-C stops everything.\n",
+        err=True,
+    )
+
+
+def _wait(children: list[subprocess.Popen[bytes]]) -> None:
+    try:
+        while all(child.poll() is None for child in children):
+            time.sleep(0.5)
+        failed = [child.args for child in children if child.poll() is not None]
+        click.echo(f"a process exited: {failed}; stopping the rest", err=True)
+    except KeyboardInterrupt:
+        click.echo("stopping…", err=True)
+
+
+def _stop_all(children: list[subprocess.Popen[bytes]]) -> None:
+    for child in children:
+        if child.poll() is None:
+            child.send_signal(signal.SIGTERM)
+    deadline = time.monotonic() + 15
+    for child in children:
+        try:
+            child.wait(timeout=max(0.1, deadline - time.monotonic()))
+        except subprocess.TimeoutExpired:
+            child.kill()

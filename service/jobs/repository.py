@@ -1,0 +1,177 @@
+"""All SQL about jobs and their events."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Select, func, select, update
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from service.db.models import Job, JobEvent
+from service.ids import new_id
+from service.jobs.states import JobStatus
+
+
+@dataclass(frozen=True)
+class JobFilters:
+    team: str | None  # None: every team (admin keys)
+    statuses: Sequence[str] = ()
+    model: str | None = None
+    dataset_id: str | None = None
+    created_after: datetime | None = None
+    created_before: datetime | None = None
+    metadata: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class NewEvent:
+    type: str
+    message: str
+    level: str = "info"
+    source: str = "ftjobs"
+    data: dict[str, Any] | None = None
+    openai_event_id: str | None = None
+    created_at: datetime | None = None
+
+
+async def add(session: AsyncSession, job: Job) -> None:
+    session.add(job)
+    await session.flush()
+
+
+async def get(
+    session: AsyncSession, job_id: str, *, team: str | None = None, for_update: bool = False
+) -> Job | None:
+    query = select(Job).where(Job.id == job_id)
+    if team is not None:
+        query = query.where(Job.team == team)
+    if for_update:
+        query = query.with_for_update()
+    return (await session.execute(query)).scalar_one_or_none()
+
+
+def _filtered(filters: JobFilters) -> Select[Job]:
+    query = select(Job)
+    if filters.team is not None:
+        query = query.where(Job.team == filters.team)
+    if filters.statuses:
+        query = query.where(Job.status.in_(filters.statuses))
+    if filters.model:
+        query = query.where(Job.model == filters.model)
+    if filters.dataset_id:
+        query = query.where(
+            (Job.training_dataset_id == filters.dataset_id)
+            | (Job.validation_dataset_id == filters.dataset_id)
+        )
+    if filters.created_after:
+        query = query.where(Job.created_at >= filters.created_after)
+    if filters.created_before:
+        query = query.where(Job.created_at < filters.created_before)
+    if filters.metadata:
+        query = query.where(Job.job_metadata.contains(filters.metadata))
+    return query
+
+
+async def list_page(
+    session: AsyncSession, filters: JobFilters, *, before_id: str | None, limit: int
+) -> list[Job]:
+    """Newest first by id (ids sort by creation time): keyset pages, fast at any depth."""
+    query = _filtered(filters)
+    if before_id is not None:
+        query = query.where(Job.id < before_id)
+    query = query.order_by(Job.id.desc()).limit(limit)
+    return list((await session.execute(query)).scalars())
+
+
+async def compare_and_set(
+    session: AsyncSession, job_id: str, expected: JobStatus, **values: Any
+) -> bool:
+    """UPDATE … WHERE status = expected: the write happens only if nobody moved the job."""
+    query = (
+        update(Job)
+        .where(Job.id == job_id, Job.status == expected)
+        .values(updated_at=func.now(), **values)
+    )
+    return bool((await session.execute(query)).rowcount)  # type: ignore[attr-defined]
+
+
+async def set_fields(session: AsyncSession, job_id: str, **values: Any) -> None:
+    query = update(Job).where(Job.id == job_id).values(updated_at=func.now(), **values)
+    await session.execute(query)
+
+
+async def add_events(session: AsyncSession, job_id: str, events: Sequence[NewEvent]) -> int:
+    """Appends events with consecutive per-job sequence numbers; mirrored OpenAI events that
+    are already stored are skipped. Returns how many were written."""
+    if not events:
+        return 0
+    bump = (
+        update(Job)
+        .where(Job.id == job_id)
+        .values(event_seq=Job.event_seq + len(events))
+        .returning(Job.event_seq)
+    )
+    last = (await session.execute(bump)).scalar_one()
+    rows = [_event_row(job_id, last - len(events) + i + 1, event) for i, event in enumerate(events)]
+    statement = insert(JobEvent).values(rows).on_conflict_do_nothing().returning(JobEvent.id)
+    return len((await session.execute(statement)).all())
+
+
+def _event_row(job_id: str, seq: int, event: NewEvent) -> dict[str, Any]:
+    row: dict[str, Any] = {
+        "id": new_id("evt"),
+        "job_id": job_id,
+        "seq": seq,
+        "source": event.source,
+        "type": event.type,
+        "level": event.level,
+        "message": event.message,
+        "data": event.data,
+        "openai_event_id": event.openai_event_id,
+    }
+    if event.created_at is not None:
+        row["created_at"] = event.created_at
+    return row
+
+
+async def events_page(
+    session: AsyncSession, job_id: str, *, after_seq: int, limit: int
+) -> list[JobEvent]:
+    query = (
+        select(JobEvent)
+        .where(JobEvent.job_id == job_id, JobEvent.seq > after_seq)
+        .order_by(JobEvent.seq)
+        .limit(limit)
+    )
+    return list((await session.execute(query)).scalars())
+
+
+async def claim_due(
+    session: AsyncSession, now: datetime, lease_until: datetime, limit: int
+) -> list[str]:
+    """Rows whose wake-up time has passed, pushed forward by one lease so the next scheduler
+    tick doesn't enqueue them again while a worker is on them."""
+    due = (
+        select(Job.id)
+        .where(Job.wake_at <= now)
+        .order_by(Job.wake_at)
+        .limit(limit)
+        .with_for_update(skip_locked=True)
+        .scalar_subquery()
+    )
+    query = update(Job).where(Job.id.in_(due)).values(wake_at=lease_until).returning(Job.id)
+    return list((await session.execute(query)).scalars())
+
+
+async def active_uses_of_dataset(
+    session: AsyncSession, dataset_id: str, terminal: Sequence[str]
+) -> int:
+    query = select(func.count()).where(
+        (Job.training_dataset_id == dataset_id) | (Job.validation_dataset_id == dataset_id),
+        Job.status.not_in(terminal),
+    )
+    return int((await session.execute(query)).scalar_one())

@@ -1,0 +1,139 @@
+"""Job operations called from the API: create, read, list, cancel."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from service.datasets import service as datasets
+from service.db.models import Dataset, Job, JobEvent
+from service.errors import FieldError, ServiceError, conflict, invalid, not_found
+from service.ids import new_id
+from service.jobs import repository, rules
+from service.jobs.events import status_event
+from service.jobs.repository import JobFilters
+from service.jobs.states import TERMINAL, JobStatus, is_terminal
+
+
+@dataclass(frozen=True)
+class JobRequest:
+    training_dataset_id: str
+    model: str
+    method: str = "dpo"
+    validation_dataset_id: str | None = None
+    hyperparameters: dict[str, Any] = field(default_factory=dict)
+    suffix: str | None = None
+    seed: int | None = None
+    metadata: dict[str, str] = field(default_factory=dict)
+    pipeline_id: str | None = None
+
+
+async def create(session: AsyncSession, team: str, request: JobRequest, *, lease: timedelta) -> Job:
+    """Checks everything, then writes the job and its first event. The caller commits, then
+    enqueues; a lost enqueue is picked up by the scheduler when `wake_at` passes."""
+    errors = rules.check_request(
+        method=request.method,
+        model=request.model,
+        hyperparameters=request.hyperparameters,
+        suffix=request.suffix,
+        seed=request.seed,
+        metadata=request.metadata,
+    )
+    if errors:
+        raise invalid("the job request is invalid", errors)
+    await _dataset_for(
+        session, team, request.training_dataset_id, request.method, "/training_dataset_id"
+    )
+    if request.validation_dataset_id is not None:
+        await _dataset_for(
+            session, team, request.validation_dataset_id, request.method, "/validation_dataset_id"
+        )
+    job = Job(
+        id=new_id("job"),
+        team=team,
+        status=JobStatus.PENDING,
+        method=request.method,
+        model=request.model,
+        training_dataset_id=request.training_dataset_id,
+        validation_dataset_id=request.validation_dataset_id,
+        hyperparameters=request.hyperparameters,
+        suffix=request.suffix,
+        seed=request.seed,
+        job_metadata=request.metadata,
+        pipeline_id=request.pipeline_id,
+        wake_at=datetime.now(UTC) + lease,
+        attempts=0,
+        event_seq=0,
+    )
+    await repository.add(session, job)
+    await repository.add_events(session, job.id, [status_event(JobStatus.PENDING, "Job accepted")])
+    return job
+
+
+async def _dataset_for(
+    session: AsyncSession, team: str, dataset_id: str, method: str, path: str
+) -> Dataset:
+    try:
+        dataset = await datasets.get(session, team, dataset_id)
+    except ServiceError as missing:
+        raise invalid(
+            missing.detail, [FieldError("dataset_not_found", missing.detail, path=path)]
+        ) from missing
+    if dataset.kind != method:
+        message = f"dataset {dataset_id} is a {dataset.kind} dataset; a {method} job needs {method}"
+        raise invalid(message, [FieldError("dataset_kind_mismatch", message, path=path)])
+    return dataset
+
+
+async def get(session: AsyncSession, team: str | None, job_id: str) -> Job:
+    job = await repository.get(session, job_id, team=team)
+    if job is None:
+        raise not_found("job", job_id)
+    return job
+
+
+async def list_page(
+    session: AsyncSession, filters: JobFilters, *, cursor: str | None, limit: int
+) -> list[Job]:
+    return await repository.list_page(session, filters, before_id=cursor, limit=limit)
+
+
+async def events_page(
+    session: AsyncSession, team: str | None, job_id: str, *, after_seq: int, limit: int
+) -> list[JobEvent]:
+    await get(session, team, job_id)
+    return await repository.events_page(session, job_id, after_seq=after_seq, limit=limit)
+
+
+async def request_cancel(session: AsyncSession, team: str | None, job_id: str) -> Job:
+    """Moves the job to `cancelling`; a worker tells OpenAI and waits for its confirmation.
+    Asking again is a no-op; a finished job can't be cancelled (409)."""
+    job = await repository.get(session, job_id, team=team, for_update=True)
+    if job is None:
+        raise not_found("job", job_id)
+    status = JobStatus(job.status)
+    if is_terminal(status):
+        raise conflict(f"job {job_id} is already {status.value}")
+    if status != JobStatus.CANCELLING:
+        now = datetime.now(UTC)
+        await repository.compare_and_set(
+            session,
+            job_id,
+            status,
+            status=JobStatus.CANCELLING,
+            cancel_requested_at=now,
+            wake_at=now,
+        )
+        await repository.add_events(
+            session, job_id, [status_event(JobStatus.CANCELLING, "Cancellation requested")]
+        )
+        await session.refresh(job)
+    return job
+
+
+async def delete_dataset(session: AsyncSession, team: str | None, dataset_id: str) -> Dataset:
+    uses = await repository.active_uses_of_dataset(session, dataset_id, list(TERMINAL))
+    return await datasets.delete(session, team, dataset_id, uses)

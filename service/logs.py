@@ -1,0 +1,15 @@
+"""Process-wide logging set-up for every `ftjobs` command."""
+
+from __future__ import annotations
+
+import logging
+
+
+def configure(level: str) -> None:
+    logging.basicConfig(
+        level=level.upper(),
+        format="%(asctime)s %(levelname)s %(name)s [%(process)d] %(message)s",
+    )
+    # httpx logs every request at INFO: too loud for a poller.
+    logging.getLogger("httpx").setLevel(logging.WARNING)
+    logging.getLogger("httpx2").setLevel(logging.WARNING)

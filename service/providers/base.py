@@ -1,0 +1,101 @@
+"""What the job lifecycle needs from a fine-tuning provider, in our own types.
+
+The domain depends on this Protocol only; `openai.py` is one implementation. Another
+OpenAI-compatible provider is one more class with these methods.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, BinaryIO, Literal, Protocol
+
+Method = Literal["dpo", "sft"]
+
+
+@dataclass(frozen=True)
+class RemoteError:
+    code: str
+    message: str
+    param: str | None = None
+
+
+@dataclass(frozen=True)
+class RemoteJob:
+    id: str
+    status: str
+    model: str
+    fine_tuned_model: str | None = None
+    trained_tokens: int | None = None
+    estimated_finish: datetime | None = None
+    finished_at: datetime | None = None
+    error: RemoteError | None = None
+    metadata: dict[str, str] = field(default_factory=dict)
+    result_files: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class RemoteEvent:
+    id: str
+    created_at: datetime
+    level: str
+    message: str
+    type: str = "message"
+    data: dict[str, Any] | None = None
+
+
+@dataclass(frozen=True)
+class JobSpec:
+    model: str
+    training_file: str
+    method: Method
+    hyperparameters: dict[str, Any]
+    metadata: dict[str, str]
+    validation_file: str | None = None
+    suffix: str | None = None
+    seed: int | None = None
+
+
+class ProviderError(Exception):
+    """A failed provider call. `retryable` tells a transient failure from a permanent one;
+    `ambiguous` means the request may have taken effect (timeout or dropped connection)."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        code: str,
+        status: int | None = None,
+        retryable: bool,
+        retry_after: float | None = None,
+        ambiguous: bool = False,
+        param: str | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.message = message
+        self.code = code
+        self.status = status
+        self.retryable = retryable
+        self.retry_after = retry_after
+        self.ambiguous = ambiguous
+        self.param = param
+
+
+class FineTuningProvider(Protocol):
+    async def upload_file(self, filename: str, stream: BinaryIO, size: int) -> str: ...
+
+    async def find_file(self, filename: str) -> str | None: ...
+
+    async def create_job(self, spec: JobSpec) -> RemoteJob: ...
+
+    async def find_job(self, metadata_key: str, value: str) -> RemoteJob | None: ...
+
+    async def get_job(self, job_id: str) -> RemoteJob: ...
+
+    async def list_new_events(self, job_id: str, after_event_id: str | None) -> list[RemoteEvent]:
+        """Events newer than `after_event_id`, oldest first."""
+        ...
+
+    async def cancel_job(self, job_id: str) -> RemoteJob: ...
+
+    async def close(self) -> None: ...

@@ -1,0 +1,193 @@
+"""The OpenAI implementation of FineTuningProvider: the only module that imports `openai`.
+
+The SDK's own retries are off (`max_retries=0`): OpenAI has no idempotency key, so a retried
+POST can create a second job. Retries are the caller's, with backoff, after looking first.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any, BinaryIO
+
+import openai
+from openai.types.fine_tuning import FineTuningJob, FineTuningJobEvent
+
+from service.providers.base import (
+    JobSpec,
+    ProviderError,
+    RemoteError,
+    RemoteEvent,
+    RemoteJob,
+)
+
+# Files above this must go through the Uploads API in parts.
+FILES_API_LIMIT = 512 * 1024 * 1024
+UPLOAD_PART_BYTES = 32 * 1024 * 1024
+PERMANENT_STATUSES = frozenset({400, 403, 404, 422})
+_METHOD_TYPES = {"dpo": "dpo", "sft": "supervised"}
+
+
+class OpenAIProvider:
+    def __init__(self, *, api_key: str, base_url: str | None, timeout: float) -> None:
+        self._client = openai.AsyncOpenAI(
+            api_key=api_key, base_url=base_url, timeout=timeout, max_retries=0
+        )
+
+    async def close(self) -> None:
+        await self._client.close()
+
+    async def upload_file(self, filename: str, stream: BinaryIO, size: int) -> str:
+        async with _translated_errors():
+            if size > FILES_API_LIMIT:
+                return await self._upload_in_parts(filename, stream, size)
+            created = await self._client.files.create(
+                file=(filename, stream, "application/jsonl"), purpose="fine-tune"
+            )
+            return created.id
+
+    async def _upload_in_parts(self, filename: str, stream: BinaryIO, size: int) -> str:
+        upload = await self._client.uploads.create(
+            bytes=size, filename=filename, mime_type="text/jsonl", purpose="fine-tune"
+        )
+        part_ids = []
+        while chunk := stream.read(UPLOAD_PART_BYTES):
+            part = await self._client.uploads.parts.create(upload.id, data=chunk)
+            part_ids.append(part.id)
+        done = await self._client.uploads.complete(upload.id, part_ids=part_ids)
+        if done.file is None:
+            raise ProviderError(
+                "upload completed without a file", code="upload_failed", retryable=True
+            )
+        return done.file.id
+
+    async def find_file(self, filename: str) -> str | None:
+        async with _translated_errors():
+            async for item in self._client.files.list(purpose="fine-tune", limit=1000):
+                if item.filename == filename:
+                    return item.id
+        return None
+
+    async def create_job(self, spec: JobSpec) -> RemoteJob:
+        method_type = _METHOD_TYPES[spec.method]
+        method: Any = {"type": method_type, method_type: {"hyperparameters": spec.hyperparameters}}
+        async with _translated_errors(ambiguous_on_transport=True):
+            job = await self._client.fine_tuning.jobs.create(
+                model=spec.model,
+                training_file=spec.training_file,
+                validation_file=spec.validation_file,
+                method=method,
+                metadata=spec.metadata,
+                suffix=spec.suffix,
+                seed=spec.seed,
+            )
+        return to_remote_job(job)
+
+    async def find_job(self, metadata_key: str, value: str) -> RemoteJob | None:
+        async with _translated_errors():
+            page = await self._client.fine_tuning.jobs.list(
+                metadata={metadata_key: value}, limit=10
+            )
+        matches = [job for job in page.data if (job.metadata or {}).get(metadata_key) == value]
+        # Should two ever exist, the oldest is the one every later step keeps following.
+        return to_remote_job(min(matches, key=lambda job: job.created_at)) if matches else None
+
+    async def get_job(self, job_id: str) -> RemoteJob:
+        async with _translated_errors():
+            return to_remote_job(await self._client.fine_tuning.jobs.retrieve(job_id))
+
+    async def list_new_events(self, job_id: str, after_event_id: str | None) -> list[RemoteEvent]:
+        newest_first: list[RemoteEvent] = []
+        async with _translated_errors():
+            async for event in self._client.fine_tuning.jobs.list_events(job_id, limit=100):
+                if event.id == after_event_id:
+                    break
+                newest_first.append(to_remote_event(event))
+        return newest_first[::-1]
+
+    async def cancel_job(self, job_id: str) -> RemoteJob:
+        async with _translated_errors():
+            return to_remote_job(await self._client.fine_tuning.jobs.cancel(job_id))
+
+
+def _timestamp(value: int | None) -> datetime | None:
+    return datetime.fromtimestamp(value, UTC) if value else None
+
+
+def to_remote_job(job: FineTuningJob) -> RemoteJob:
+    error = job.error
+    has_error = error is not None and bool(error.code or error.message)
+    return RemoteJob(
+        id=job.id,
+        status=str(job.status),
+        model=job.model,
+        fine_tuned_model=job.fine_tuned_model,
+        trained_tokens=job.trained_tokens,
+        estimated_finish=_timestamp(job.estimated_finish),
+        finished_at=_timestamp(job.finished_at),
+        error=RemoteError(error.code or "unknown_error", error.message or "", error.param)
+        if error is not None and has_error
+        else None,
+        metadata=dict(job.metadata or {}),
+        result_files=tuple(job.result_files or ()),
+    )
+
+
+def to_remote_event(event: FineTuningJobEvent) -> RemoteEvent:
+    data = event.data if isinstance(event.data, dict) else None
+    return RemoteEvent(
+        id=event.id,
+        created_at=datetime.fromtimestamp(event.created_at, UTC),
+        level=str(event.level),
+        message=event.message,
+        type=str(event.type or "message"),
+        data=data,
+    )
+
+
+class _translated_errors:  # noqa: N801  (used as a context manager, reads like one)
+    """Turns SDK exceptions into ProviderError, classified permanent or transient."""
+
+    def __init__(self, *, ambiguous_on_transport: bool = False) -> None:
+        self._ambiguous = ambiguous_on_transport
+
+    async def __aenter__(self) -> None:
+        return None
+
+    async def __aexit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: object
+    ) -> None:
+        if isinstance(exc, openai.APIStatusError):
+            raise translate_status_error(exc) from exc
+        if isinstance(exc, openai.APIConnectionError):
+            raise ProviderError(
+                f"{type(exc).__name__}: {exc}",
+                code="connection_error",
+                retryable=True,
+                ambiguous=self._ambiguous,
+            ) from exc
+
+
+def translate_status_error(exc: openai.APIStatusError) -> ProviderError:
+    body = exc.body if isinstance(exc.body, dict) else {}
+    message = str(body.get("message") or exc.message)
+    status = exc.status_code
+    return ProviderError(
+        message,
+        code=str(exc.code or body.get("code") or f"http_{status}"),
+        status=status,
+        param=exc.param,
+        retryable=status not in PERMANENT_STATUSES,
+        retry_after=retry_after_seconds(exc.response.headers),
+    )
+
+
+def retry_after_seconds(headers: Any) -> float | None:
+    for header, divisor in (("retry-after-ms", 1000.0), ("retry-after", 1.0)):
+        value = headers.get(header)
+        if value is None:
+            continue
+        try:
+            return max(0.0, float(value) / divisor)
+        except ValueError:
+            continue
+    return None

@@ -1,0 +1,29 @@
+"""Handles on the real servers the tests run against."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from sqlalchemy import text
+
+from service.db.base import Base
+from service.db.engine import create_engine
+from service.embedded import EmbeddedPostgres
+
+
+@dataclass
+class Backing:
+    database_url: str
+    admin_url: str
+    redis_url: str
+    embedded_postgres: EmbeddedPostgres | None
+    root: Path
+
+
+async def truncate_all(database_url: str) -> None:
+    engine = create_engine(database_url, pooled=False)
+    tables = ", ".join(f'"{table.name}"' for table in Base.metadata.sorted_tables)
+    async with engine.begin() as connection:
+        await connection.execute(text(f"TRUNCATE {tables} CASCADE"))
+    await engine.dispose()

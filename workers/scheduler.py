@@ -1,0 +1,61 @@
+"""`ftjobs scheduler`: every few seconds, re-drive every job whose row says it should be moving.
+
+Postgres says what is due; Redis only carries the wake-ups. A wiped Redis, a lost message or a
+killed worker costs one lease of latency, never a job.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import signal
+from datetime import timedelta
+
+from service.config import Settings
+from service.db.engine import create_engine, session_factory
+from service.jobs.reconcile import claim_due_jobs
+from service.queue import WakeUps, connect
+
+log = logging.getLogger(__name__)
+
+
+def run_scheduler(settings: Settings, *, once: bool = False) -> None:
+    asyncio.run(_loop(settings, once=once))
+
+
+async def _loop(settings: Settings, *, once: bool) -> None:
+    if not settings.database_url or not settings.redis_url:
+        raise RuntimeError("FTJOBS_DATABASE_URL and FTJOBS_REDIS_URL must be set")
+    engine = create_engine(settings.database_url, pool_size=2)
+    sessions = session_factory(engine)
+    wakeups = WakeUps(
+        connect(settings.redis_url),
+        queue_name=settings.queue_name,
+        job_timeout=settings.worker_job_timeout_seconds,
+    )
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
+    lease = timedelta(seconds=settings.lease_seconds)
+    log.info("scheduler started: every %.1fs", settings.scheduler_interval_seconds)
+    while not stop.is_set():
+        await _tick(sessions, wakeups, lease)
+        if once:
+            break
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), settings.scheduler_interval_seconds)
+    await engine.dispose()
+
+
+async def _tick(sessions: object, wakeups: WakeUps, lease: timedelta) -> None:
+    try:
+        due = await claim_due_jobs(sessions, lease=lease)  # type: ignore[arg-type]
+    except Exception:  # the database may be restarting; the next tick tries again
+        log.warning("scheduler tick failed", exc_info=True)
+        return
+    for job_id in due:
+        wakeups.advance_job(job_id)
+    if due:
+        log.info("re-drove %d job(s)", len(due))

@@ -1,0 +1,18 @@
+"""`ftjobs worker`: an RQ worker on the service's queue."""
+
+from __future__ import annotations
+
+from rq import Queue, Worker
+from rq.serializers import JSONSerializer
+
+from service.config import Settings
+from service.queue import connect
+
+
+def run_worker(settings: Settings, *, burst: bool = False, name: str | None = None) -> None:
+    if not settings.redis_url:
+        raise RuntimeError("FTJOBS_REDIS_URL is not set")
+    redis = connect(settings.redis_url)
+    queue = Queue(settings.queue_name, connection=redis, serializer=JSONSerializer)
+    worker = Worker([queue], connection=redis, serializer=JSONSerializer, name=name)
+    worker.work(burst=burst, logging_level=settings.log_level)
