@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import asyncio
 import os
+import shutil
+import tempfile
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -23,8 +25,10 @@ from tests.support.services import Backing, truncate_all
 
 
 @pytest.fixture(scope="session")
-def backing(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Backing]:
-    root = tmp_path_factory.mktemp("backing")
+def backing() -> Iterator[Backing]:
+    # Not under pytest's basetemp: that is 0700 (and re-chmodded by concurrent pytest runs),
+    # while embedded Postgres, started as root, runs as its own unprivileged user.
+    root = Path(tempfile.mkdtemp(prefix="ftjobs-test-"))
     embedded_pg: EmbeddedPostgres | None = None
     server_url = os.environ.get("FTJOBS_DATABASE_URL")
     if server_url is None:
@@ -44,6 +48,7 @@ def backing(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Backing]:
             embedded_redis.stop()
         if embedded_pg is not None:
             embedded_pg.stop()
+        shutil.rmtree(root, ignore_errors=True)
 
 
 def _redis(root: Path) -> tuple[str, object | None]:

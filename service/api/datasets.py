@@ -9,14 +9,13 @@ from typing import Any
 
 from litestar import Controller, Request, Response, delete, get, post
 from litestar.datastructures import State
+from litestar.params import FromPath, FromQuery
 from litestar.response import File
-from sqlalchemy.ext.asyncio import AsyncSession
 
-from service.api.deps import resources, team_scope
+from service.api.deps import Caller, Session, resources, team_scope
 from service.api.pagination import DEFAULT_LIMIT, check_limit, id_cursor, split_page
 from service.api.schemas import DatasetOut, Page, dataset_out
 from service.api.uploads import Spooled, spool_body
-from service.auth.service import Principal
 from service.blobstore import discard
 from service.datasets import service as datasets
 from service.datasets.service import UploadOptions
@@ -37,11 +36,11 @@ class DatasetController(Controller):
     async def upload(
         self,
         request: Request[Any, Any, State],
-        session: AsyncSession,
-        principal: Principal,
-        name: str | None = None,
-        kind: str | None = None,
-        format: str | None = None,
+        session: Session,
+        principal: Caller,
+        name: FromQuery[str | None] = None,
+        kind: FromQuery[str | None] = None,
+        format: FromQuery[str | None] = None,
     ) -> Response[DatasetOut]:
         """Validate and store a dataset: 201 when new, 200 when these bytes are already stored
         for your team, 422 with the whole validation report when invalid, 413 when too large."""
@@ -56,10 +55,10 @@ class DatasetController(Controller):
     async def validate(
         self,
         request: Request[Any, Any, State],
-        principal: Principal,
-        name: str | None = None,
-        kind: str | None = None,
-        format: str | None = None,
+        principal: Caller,
+        name: FromQuery[str | None] = None,
+        kind: FromQuery[str | None] = None,
+        format: FromQuery[str | None] = None,
     ) -> dict[str, Any]:
         """Validate (and convert) without storing anything: 200 with the report either way."""
         async with spooled_upload(request) as (spool, received):
@@ -68,10 +67,10 @@ class DatasetController(Controller):
     @get("/")
     async def list_datasets(
         self,
-        session: AsyncSession,
-        principal: Principal,
-        limit: int = DEFAULT_LIMIT,
-        cursor: str | None = None,
+        session: Session,
+        principal: Caller,
+        limit: FromQuery[int] = DEFAULT_LIMIT,
+        cursor: FromQuery[str | None] = None,
     ) -> Page:
         """Your datasets, newest first."""
         rows = await datasets.list_page(
@@ -85,14 +84,14 @@ class DatasetController(Controller):
 
     @get("/{dataset_id:str}")
     async def get_dataset(
-        self, session: AsyncSession, principal: Principal, dataset_id: str
+        self, session: Session, principal: Caller, dataset_id: FromPath[str]
     ) -> DatasetOut:
         """One dataset with its validation report."""
         return dataset_out(await datasets.get(session, team_scope(principal), dataset_id))
 
     @get("/{dataset_id:str}/content", media_type="application/jsonl")
     async def content(
-        self, state: State, session: AsyncSession, principal: Principal, dataset_id: str
+        self, state: State, session: Session, principal: Caller, dataset_id: FromPath[str]
     ) -> File:
         """The stored JSONL (after a conversion: the OpenAI-format bytes)."""
         dataset = await datasets.get(session, team_scope(principal), dataset_id)
@@ -104,7 +103,7 @@ class DatasetController(Controller):
 
     @delete("/{dataset_id:str}", status_code=204)
     async def delete_dataset(
-        self, state: State, session: AsyncSession, principal: Principal, dataset_id: str
+        self, state: State, session: Session, principal: Caller, dataset_id: FromPath[str]
     ) -> None:
         """Delete a dataset and its bytes; 409 while an unfinished job uses it."""
         dataset = await jobs.delete_dataset(session, team_scope(principal), dataset_id)

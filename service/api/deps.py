@@ -10,6 +10,7 @@ from typing import Any
 
 from litestar import Request
 from litestar.datastructures import State
+from litestar.di import NamedDependency
 from litestar.exceptions import NotAuthorizedException
 from redis import Redis
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
@@ -18,6 +19,10 @@ from service.auth.service import Principal, authenticate
 from service.blobstore import BlobStore
 from service.config import Settings
 from service.queue import WakeUps
+
+# Handlers name what they need; Litestar injects it by parameter name.
+Session = NamedDependency[AsyncSession]
+Caller = NamedDependency[Principal]
 
 
 @dataclass
@@ -48,7 +53,7 @@ async def provide_session(state: State) -> AsyncGenerator[AsyncSession, None]:
             raise
 
 
-async def provide_principal(request: Request[Any, Any, Any], session: AsyncSession) -> Principal:
+async def provide_principal(request: Request[Any, Any, Any], session: Session) -> Principal:
     scheme, _, token = request.headers.get("authorization", "").partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
         raise NotAuthorizedException(

@@ -7,13 +7,11 @@ from typing import Any
 
 from litestar import Controller, Request, get, post
 from litestar.datastructures import State
-from litestar.params import Parameter
-from sqlalchemy.ext.asyncio import AsyncSession
+from litestar.params import FromPath, FromQuery, JSONBody
 
-from service.api.deps import resources, team_scope
+from service.api.deps import Caller, Session, resources, team_scope
 from service.api.pagination import DEFAULT_LIMIT, check_limit, id_cursor, seq_cursor, split_page
 from service.api.schemas import JobCreate, JobOut, Page, event_out, job_out
-from service.auth.service import Principal
 from service.jobs import service as jobs
 from service.jobs.repository import JobFilters
 from service.jobs.service import JobRequest
@@ -25,7 +23,7 @@ class JobController(Controller):
 
     @post("/", status_code=202)
     async def create_job(
-        self, state: State, session: AsyncSession, principal: Principal, data: JobCreate
+        self, state: State, session: Session, principal: Caller, data: JSONBody[JobCreate]
     ) -> JobOut:
         """Accept a fine-tuning job (DPO by default). It is `pending` until a worker has
         uploaded the dataset and created the job at OpenAI."""
@@ -41,15 +39,15 @@ class JobController(Controller):
     async def list_jobs(
         self,
         request: Request[Any, Any, State],
-        session: AsyncSession,
-        principal: Principal,
-        status: list[str] | None = None,
-        model: str | None = None,
-        dataset_id: str | None = None,
-        created_after: datetime | None = None,
-        created_before: datetime | None = None,
-        limit: int = DEFAULT_LIMIT,
-        cursor: str | None = None,
+        session: Session,
+        principal: Caller,
+        status: FromQuery[list[str] | None] = None,
+        model: FromQuery[str | None] = None,
+        dataset_id: FromQuery[str | None] = None,
+        created_after: FromQuery[datetime | None] = None,
+        created_before: FromQuery[datetime | None] = None,
+        limit: FromQuery[int] = DEFAULT_LIMIT,
+        cursor: FromQuery[str | None] = None,
     ) -> Page:
         """Jobs, newest first. Filters: `status` (repeatable), `model`, `dataset_id`,
         `created_after`, `created_before`, `metadata[key]=value`."""
@@ -69,18 +67,18 @@ class JobController(Controller):
         return Page([job_out(row) for row in page], next_cursor)
 
     @get("/{job_id:str}")
-    async def get_job(self, session: AsyncSession, principal: Principal, job_id: str) -> JobOut:
+    async def get_job(self, session: Session, principal: Caller, job_id: FromPath[str]) -> JobOut:
         """One job: status, OpenAI ids, the fine-tuned model once it exists, the error if any."""
         return job_out(await jobs.get(session, team_scope(principal), job_id))
 
     @get("/{job_id:str}/events")
     async def list_events(
         self,
-        session: AsyncSession,
-        principal: Principal,
-        job_id: str,
-        limit: int = Parameter(default=DEFAULT_LIMIT),
-        cursor: str | None = None,
+        session: Session,
+        principal: Caller,
+        job_id: FromPath[str],
+        limit: FromQuery[int] = DEFAULT_LIMIT,
+        cursor: FromQuery[str | None] = None,
     ) -> Page:
         """Our own transitions and the mirrored OpenAI events, oldest first."""
         rows = await jobs.events_page(
@@ -95,7 +93,7 @@ class JobController(Controller):
 
     @post("/{job_id:str}/cancel", status_code=202)
     async def cancel_job(
-        self, state: State, session: AsyncSession, principal: Principal, job_id: str
+        self, state: State, session: Session, principal: Caller, job_id: FromPath[str]
     ) -> JobOut:
         """Ask OpenAI to cancel: `cancelling` until it confirms. Idempotent; 409 when the job
         has already finished."""
@@ -105,7 +103,7 @@ class JobController(Controller):
         return job_out(job)
 
 
-def job_request(data: JobCreate) -> JobRequest:
+def job_request(data: JSONBody[JobCreate]) -> JobRequest:
     return JobRequest(
         training_dataset_id=data.training_dataset_id,
         model=data.model,

@@ -1,0 +1,138 @@
+"""POST/GET/DELETE /v1/datasets on the real database: good input stored once, bad input a
+clear problem+json with lines and nothing written."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+
+import pytest
+from litestar.testing import TestClient
+
+from service.config import Settings
+from tests.api.conftest import Keys, auth
+from tests.api.helpers import JSONL, assert_problem, create_job, upload
+from tests.support.data import dpo_row, dpo_rows, jsonl
+
+
+def stored_files(settings: Settings) -> list[Path]:
+    return [p for p in settings.blob_root.rglob("*") if p.is_file()]
+
+
+def test_upload_raw_jsonl_then_same_bytes_again(client: TestClient, keys: Keys) -> None:  # type: ignore[type-arg]
+    body = jsonl(dpo_rows(12))
+    first = upload(client, keys.team_a, body, name="prefs")
+    assert first.status_code == 201, first.text
+    dataset = first.json()
+    assert dataset["id"].startswith("ds_")
+    assert (dataset["name"], dataset["kind"], dataset["status"]) == ("prefs", "dpo", "ready")
+    assert dataset["bytes"] == len(body)
+    assert dataset["sha256"] == hashlib.sha256(body).hexdigest()
+    assert dataset["examples"] == 12
+    assert dataset["report"]["valid"] is True
+    again = upload(client, keys.team_a, body)
+    assert again.status_code == 200
+    assert again.json()["id"] == dataset["id"]
+    content = client.get(f"/v1/datasets/{dataset['id']}/content", headers=auth(keys.team_a))
+    assert content.content == body
+
+
+def test_upload_multipart_with_form_fields(client: TestClient, keys: Keys) -> None:  # type: ignore[type-arg]
+    body = jsonl(dpo_rows(11))
+    response = client.post(
+        "/v1/datasets", headers=auth(keys.team_a),
+        files={"file": ("train.jsonl", body, "application/jsonl")}, data={"name": "from-form"},
+    )
+    assert response.status_code == 201, response.text
+    assert response.json()["name"] == "from-form"
+    assert response.json()["examples"] == 11
+
+
+def test_invalid_lines_are_reported_with_line_numbers_and_nothing_is_written(
+    client: TestClient, keys: Keys, settings: Settings  # type: ignore[type-arg]
+) -> None:
+    rows = [json.dumps(r).encode() for r in dpo_rows(12)]
+    rows[1] = b'{"input": {"messages": [], "broken"'
+    bad_output = dpo_row(5)
+    bad_output["preferred_output"] = [{"role": "user", "content": "x"}]
+    rows[4] = json.dumps(bad_output).encode()
+    body = assert_problem(upload(client, keys.team_a, b"\n".join(rows) + b"\n"), 422)
+    lines = {error.get("line") for error in body["errors"]}
+    assert {2, 5} <= lines
+    assert all(error["code"] and error["message"] for error in body["errors"])
+    assert body["report"]["valid"] is False
+    assert body["report"]["errors_total"] >= 2
+    assert client.get("/v1/datasets", headers=auth(keys.team_a)).json()["data"] == []
+    assert stored_files(settings) == []
+
+
+@pytest.mark.parametrize(
+    "body",
+    [b"", b"\x00\xff\xfe garbage \x89PNG", b"<html><body>not json</body></html>\n",
+     jsonl(dpo_rows(3))],
+    ids=["empty", "binary", "html", "too-few-examples"],
+)
+def test_non_datasets_are_422(client: TestClient, keys: Keys, settings: Settings,  # type: ignore[type-arg]
+                              body: bytes) -> None:
+    problem = assert_problem(upload(client, keys.team_a, body), 422)
+    assert problem["errors"]
+    assert stored_files(settings) == []
+
+
+def test_wrong_content_type_is_415(client: TestClient, keys: Keys) -> None:  # type: ignore[type-arg]
+    response = client.post("/v1/datasets", content=jsonl(dpo_rows()),
+                           headers=auth(keys.team_a) | {"Content-Type": "text/plain"})
+    assert "application/jsonl" in assert_problem(response, 415)["detail"]
+
+
+def test_too_large_is_413_and_nothing_is_written(
+    client: TestClient, keys: Keys, settings: Settings  # type: ignore[type-arg]
+) -> None:
+    body = jsonl(dpo_rows(12)) * (settings.max_upload_bytes // 2000)
+    assert len(body) > settings.max_upload_bytes
+    assert_problem(upload(client, keys.team_a, body), 413)
+    assert stored_files(settings) == []
+
+
+def test_multipart_without_a_file_field(client: TestClient, keys: Keys) -> None:  # type: ignore[type-arg]
+    response = client.post("/v1/datasets", headers=auth(keys.team_a),
+                           files={"other": ("x.jsonl", b"{}", "application/jsonl")})
+    assert assert_problem(response, 422)["errors"][0]["path"] == "/file"
+
+
+def test_bad_options_are_422(client: TestClient, keys: Keys) -> None:  # type: ignore[type-arg]
+    problem = assert_problem(upload(client, keys.team_a, kind="rlhf", format="csv"), 422)
+    assert {e["path"] for e in problem["errors"]} == {"/kind", "/format"}
+
+
+def test_validate_stores_nothing(client: TestClient, keys: Keys, settings: Settings) -> None:  # type: ignore[type-arg]
+    good = client.post("/v1/datasets/validate", content=jsonl(dpo_rows()),
+                       headers=auth(keys.team_a) | JSONL)
+    bad = client.post("/v1/datasets/validate", content=b"nope\n",
+                      headers=auth(keys.team_a) | JSONL)
+    assert (good.status_code, good.json()["valid"]) == (200, True)
+    assert (bad.status_code, bad.json()["valid"]) == (200, False)
+    assert client.get("/v1/datasets", headers=auth(keys.team_a)).json()["data"] == []
+    assert stored_files(settings) == []
+
+
+def test_list_pages_with_a_cursor(client: TestClient, keys: Keys) -> None:  # type: ignore[type-arg]
+    ids = [upload(client, keys.team_a, jsonl(dpo_rows(10 + i))).json()["id"] for i in range(3)]
+    first = client.get("/v1/datasets", params={"limit": 2}, headers=auth(keys.team_a)).json()
+    assert [d["id"] for d in first["data"]] == ids[::-1][:2]
+    second = client.get("/v1/datasets", params={"limit": 2, "cursor": first["next_cursor"]},
+                        headers=auth(keys.team_a)).json()
+    assert [d["id"] for d in second["data"]] == [ids[0]]
+    assert second["next_cursor"] is None
+    for params in ({"limit": 0}, {"limit": 101}, {"cursor": "garbage"}):
+        assert_problem(client.get("/v1/datasets", params=params, headers=auth(keys.team_a)), 400)
+
+
+def test_delete_dataset(client: TestClient, keys: Keys, settings: Settings) -> None:  # type: ignore[type-arg]
+    in_use = create_job(client, keys.team_a).json()["training_dataset_id"]
+    assert_problem(client.delete(f"/v1/datasets/{in_use}", headers=auth(keys.team_a)), 409)
+    free = upload(client, keys.team_a, jsonl(dpo_rows(20))).json()["id"]
+    assert client.delete(f"/v1/datasets/{free}", headers=auth(keys.team_a)).status_code == 204
+    assert_problem(client.get(f"/v1/datasets/{free}", headers=auth(keys.team_a)), 404)
+    assert len(stored_files(settings)) == 1  # only the dataset still in use
