@@ -8,6 +8,7 @@ import click
 import uvicorn
 
 from service.config import Settings, get_settings
+from service.emulator.config import EmulatorConfig
 from service.logs import configure
 
 
@@ -73,9 +74,7 @@ def emulator(host: str, port: int) -> None:
     )
 
 
-def emulator_config(settings: Settings) -> object:
-    from service.emulator.config import EmulatorConfig
-
+def emulator_config(settings: Settings) -> EmulatorConfig:
     secret = settings.emulator_webhook_secret
     return EmulatorConfig(
         phase_seconds=settings.emulator_phase_seconds,

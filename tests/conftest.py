@@ -20,7 +20,14 @@ from redis import Redis
 from sqlalchemy import make_url
 
 from service.db.migrate import upgrade
-from service.embedded import EmbeddedPostgres, create_database, drop_database, start_postgres
+from service.embedded import (
+    EmbeddedPostgres,
+    EmbeddedRedis,
+    create_database,
+    drop_database,
+    start_postgres,
+    start_redis,
+)
 from tests.support.services import Backing, truncate_all
 
 
@@ -40,8 +47,13 @@ def backing() -> Iterator[Backing]:
     upgrade(database_url)
     redis_url, embedded_redis = _redis(root)
     try:
-        yield Backing(database_url=database_url, admin_url=server_url, redis_url=redis_url,
-                      embedded_postgres=embedded_pg, root=root)
+        yield Backing(
+            database_url=database_url,
+            admin_url=server_url,
+            redis_url=redis_url,
+            embedded_postgres=embedded_pg,
+            root=root,
+        )
     finally:
         asyncio.run(drop_database(server_url, database))
         if embedded_redis is not None:
@@ -51,12 +63,10 @@ def backing() -> Iterator[Backing]:
         shutil.rmtree(root, ignore_errors=True)
 
 
-def _redis(root: Path) -> tuple[str, object | None]:
+def _redis(root: Path) -> tuple[str, EmbeddedRedis | None]:
     url = os.environ.get("FTJOBS_REDIS_URL")
     if url is not None:
         return url, None
-    from service.embedded import start_redis
-
     embedded = start_redis(root / "redis")
     return embedded.url, embedded
 

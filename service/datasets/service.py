@@ -6,7 +6,7 @@ import asyncio
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import msgspec
 from sqlalchemy.exc import IntegrityError
@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from service.blobstore import BlobStore, discard
 from service.datasets import repository
-from service.datasets.ingest import IngestResult, ingest_file
+from service.datasets.ingest import DatasetKind, IngestResult, SourceFormat, ingest_file
 from service.db.models import Dataset
 from service.errors import FieldError, ServiceError, conflict, not_found
 from service.ids import new_id
@@ -124,8 +124,8 @@ async def _ingest(spool: Path, sink: Any, options: UploadOptions) -> IngestResul
         ingest_file,
         spool,
         sink,
-        kind=options.kind,
-        fmt=options.format,
+        kind=cast(DatasetKind, options.kind),  # checked by check_options
+        fmt=cast(SourceFormat, options.format),
         count_tokens=options.count_tokens,
     )
 

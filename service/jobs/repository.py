@@ -132,9 +132,9 @@ def _event_row(job_id: str, seq: int, event: NewEvent) -> dict[str, Any]:
         "message": event.message,
         "data": event.data,
         "openai_event_id": event.openai_event_id,
+        # Every row of a multi-row INSERT must name the same columns.
+        "created_at": event.created_at if event.created_at is not None else func.now(),
     }
-    if event.created_at is not None:
-        row["created_at"] = event.created_at
     return row
 
 

@@ -8,12 +8,16 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from litestar import Litestar
 from litestar.testing import TestClient
+from pydantic import SecretStr
 
 from service.api.app import create_app
 from service.config import Settings
 from service.keys_cli import create_key
 from tests.support.services import Backing
+
+Client = TestClient[Litestar]
 
 
 @dataclass(frozen=True)
@@ -30,13 +34,17 @@ def auth(key: str) -> dict[str, str]:
 @pytest.fixture
 def settings(clean: Backing, tmp_path: Path) -> Settings:
     return Settings(
-        database_url=clean.database_url, redis_url=clean.redis_url, blob_dir=tmp_path / "blobs",
-        openai_api_key="sk-test", max_upload_bytes=5_000_000, queue_name="ftjobs",
+        database_url=clean.database_url,
+        redis_url=clean.redis_url,
+        blob_dir=tmp_path / "blobs",
+        openai_api_key=SecretStr("sk-test"),
+        max_upload_bytes=5_000_000,
+        queue_name="ftjobs",
     )
 
 
 @pytest.fixture
-def client(settings: Settings) -> Iterator[TestClient]:  # type: ignore[type-arg]
+def client(settings: Settings) -> Iterator[Client]:
     with TestClient(create_app(settings)) as test_client:
         yield test_client
 

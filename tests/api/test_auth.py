@@ -5,10 +5,9 @@ from __future__ import annotations
 import asyncio
 
 import pytest
-from litestar.testing import TestClient
 
 from service.keys_cli import revoke_key
-from tests.api.conftest import Keys, auth
+from tests.api.conftest import Client, Keys, auth
 from tests.api.helpers import assert_problem, create_job, dataset_id
 from tests.support.services import Backing
 
@@ -27,26 +26,37 @@ ROUTES = [
 ]
 
 
-def test_every_v1_route_is_in_the_list(client: TestClient) -> None:  # type: ignore[type-arg]
+def test_every_v1_route_is_in_the_list(client: Client) -> None:
     """Guards the list below: a new route must be added to it (and so be tested for auth)."""
-    listed = {path.replace("ds_01JD0000000000000000000000", "{dataset_id}")
-              .replace("job_01JD0000000000000000000000", "{job_id}") for _, path in ROUTES}
-    app_paths = {route.path.replace(":str", "") for route in client.app.routes
-                 if route.path.startswith("/v1")}
+    listed = {
+        path.replace("ds_01JD0000000000000000000000", "{dataset_id}").replace(
+            "job_01JD0000000000000000000000", "{job_id}"
+        )
+        for _, path in ROUTES
+    }
+    app_paths = {
+        route.path.replace(":str", "")
+        for route in client.app.routes
+        if route.path.startswith("/v1")
+    }
     assert app_paths <= listed
 
 
 @pytest.mark.parametrize(("method", "path"), ROUTES)
 @pytest.mark.parametrize("header", [None, "Bearer ftk_wrong", "Basic abc", "Bearer "])
 def test_without_a_good_key_every_route_is_401(
-    client: TestClient, keys: Keys, method: str, path: str, header: str | None  # type: ignore[type-arg]
+    client: Client,
+    keys: Keys,
+    method: str,
+    path: str,
+    header: str | None,
 ) -> None:
     headers = {"Authorization": header} if header is not None else {}
     body = assert_problem(client.request(method, path, headers=headers), 401)
     assert "key" in body["detail"].lower()
 
 
-def test_a_revoked_key_stops_working(client: TestClient, clean: Backing) -> None:  # type: ignore[type-arg]
+def test_a_revoked_key_stops_working(client: Client, clean: Backing) -> None:
     from service.keys_cli import create_key
 
     key_id, key = asyncio.run(create_key(clean.database_url, "t", False, None))
@@ -56,17 +66,25 @@ def test_a_revoked_key_stops_working(client: TestClient, clean: Backing) -> None
 
 
 def test_another_teams_ids_answer_404_and_admin_sees_all(
-    client: TestClient, keys: Keys  # type: ignore[type-arg]
+    client: Client,
+    keys: Keys,
 ) -> None:
     ds = dataset_id(client, keys.team_a)
     job = create_job(client, keys.team_a, training_dataset_id=ds).json()["id"]
-    for method, path in [("GET", f"/v1/datasets/{ds}"), ("GET", f"/v1/datasets/{ds}/content"),
-                         ("DELETE", f"/v1/datasets/{ds}"), ("GET", f"/v1/jobs/{job}"),
-                         ("GET", f"/v1/jobs/{job}/events"), ("POST", f"/v1/jobs/{job}/cancel")]:
+    for method, path in [
+        ("GET", f"/v1/datasets/{ds}"),
+        ("GET", f"/v1/datasets/{ds}/content"),
+        ("DELETE", f"/v1/datasets/{ds}"),
+        ("GET", f"/v1/jobs/{job}"),
+        ("GET", f"/v1/jobs/{job}/events"),
+        ("POST", f"/v1/jobs/{job}/cancel"),
+    ]:
         assert_problem(client.request(method, path, headers=auth(keys.team_b)), 404)
     other = create_job(client, keys.team_b, training_dataset_id=ds)
     assert assert_problem(other, 422)["errors"][0]["path"] == "/training_dataset_id"
     assert client.get("/v1/jobs", headers=auth(keys.team_b)).json()["data"] == []
     assert client.get("/v1/datasets", headers=auth(keys.team_b)).json()["data"] == []
-    assert [j["id"] for j in client.get("/v1/jobs", headers=auth(keys.admin)).json()["data"]] == [job]
+    assert [j["id"] for j in client.get("/v1/jobs", headers=auth(keys.admin)).json()["data"]] == [
+        job
+    ]
     assert client.get(f"/v1/jobs/{job}", headers=auth(keys.admin)).status_code == 200

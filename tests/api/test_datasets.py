@@ -8,10 +8,9 @@ import json
 from pathlib import Path
 
 import pytest
-from litestar.testing import TestClient
 
 from service.config import Settings
-from tests.api.conftest import Keys, auth
+from tests.api.conftest import Client, Keys, auth
 from tests.api.helpers import JSONL, assert_problem, create_job, upload
 from tests.support.data import dpo_row, dpo_rows, jsonl
 
@@ -20,7 +19,7 @@ def stored_files(settings: Settings) -> list[Path]:
     return [p for p in settings.blob_root.rglob("*") if p.is_file()]
 
 
-def test_upload_raw_jsonl_then_same_bytes_again(client: TestClient, keys: Keys) -> None:  # type: ignore[type-arg]
+def test_upload_raw_jsonl_then_same_bytes_again(client: Client, keys: Keys) -> None:
     body = jsonl(dpo_rows(12))
     first = upload(client, keys.team_a, body, name="prefs")
     assert first.status_code == 201, first.text
@@ -38,11 +37,13 @@ def test_upload_raw_jsonl_then_same_bytes_again(client: TestClient, keys: Keys) 
     assert content.content == body
 
 
-def test_upload_multipart_with_form_fields(client: TestClient, keys: Keys) -> None:  # type: ignore[type-arg]
+def test_upload_multipart_with_form_fields(client: Client, keys: Keys) -> None:
     body = jsonl(dpo_rows(11))
     response = client.post(
-        "/v1/datasets", headers=auth(keys.team_a),
-        files={"file": ("train.jsonl", body, "application/jsonl")}, data={"name": "from-form"},
+        "/v1/datasets",
+        headers=auth(keys.team_a),
+        files={"file": ("train.jsonl", body, "application/jsonl")},
+        data={"name": "from-form"},
     )
     assert response.status_code == 201, response.text
     assert response.json()["name"] == "from-form"
@@ -50,7 +51,9 @@ def test_upload_multipart_with_form_fields(client: TestClient, keys: Keys) -> No
 
 
 def test_invalid_lines_are_reported_with_line_numbers_and_nothing_is_written(
-    client: TestClient, keys: Keys, settings: Settings  # type: ignore[type-arg]
+    client: Client,
+    keys: Keys,
+    settings: Settings,
 ) -> None:
     rows = [json.dumps(r).encode() for r in dpo_rows(12)]
     rows[1] = b'{"input": {"messages": [], "broken"'
@@ -69,25 +72,38 @@ def test_invalid_lines_are_reported_with_line_numbers_and_nothing_is_written(
 
 @pytest.mark.parametrize(
     "body",
-    [b"", b"\x00\xff\xfe garbage \x89PNG", b"<html><body>not json</body></html>\n",
-     jsonl(dpo_rows(3))],
+    [
+        b"",
+        b"\x00\xff\xfe garbage \x89PNG",
+        b"<html><body>not json</body></html>\n",
+        jsonl(dpo_rows(3)),
+    ],
     ids=["empty", "binary", "html", "too-few-examples"],
 )
-def test_non_datasets_are_422(client: TestClient, keys: Keys, settings: Settings,  # type: ignore[type-arg]
-                              body: bytes) -> None:
+def test_non_datasets_are_422(
+    client: Client,
+    keys: Keys,
+    settings: Settings,
+    body: bytes,
+) -> None:
     problem = assert_problem(upload(client, keys.team_a, body), 422)
     assert problem["errors"]
     assert stored_files(settings) == []
 
 
-def test_wrong_content_type_is_415(client: TestClient, keys: Keys) -> None:  # type: ignore[type-arg]
-    response = client.post("/v1/datasets", content=jsonl(dpo_rows()),
-                           headers=auth(keys.team_a) | {"Content-Type": "text/plain"})
+def test_wrong_content_type_is_415(client: Client, keys: Keys) -> None:
+    response = client.post(
+        "/v1/datasets",
+        content=jsonl(dpo_rows()),
+        headers=auth(keys.team_a) | {"Content-Type": "text/plain"},
+    )
     assert "application/jsonl" in assert_problem(response, 415)["detail"]
 
 
 def test_too_large_is_413_and_nothing_is_written(
-    client: TestClient, keys: Keys, settings: Settings  # type: ignore[type-arg]
+    client: Client,
+    keys: Keys,
+    settings: Settings,
 ) -> None:
     body = jsonl(dpo_rows(12)) * (settings.max_upload_bytes // 2000)
     assert len(body) > settings.max_upload_bytes
@@ -95,41 +111,47 @@ def test_too_large_is_413_and_nothing_is_written(
     assert stored_files(settings) == []
 
 
-def test_multipart_without_a_file_field(client: TestClient, keys: Keys) -> None:  # type: ignore[type-arg]
-    response = client.post("/v1/datasets", headers=auth(keys.team_a),
-                           files={"other": ("x.jsonl", b"{}", "application/jsonl")})
+def test_multipart_without_a_file_field(client: Client, keys: Keys) -> None:
+    response = client.post(
+        "/v1/datasets",
+        headers=auth(keys.team_a),
+        files={"other": ("x.jsonl", b"{}", "application/jsonl")},
+    )
     assert assert_problem(response, 422)["errors"][0]["path"] == "/file"
 
 
-def test_bad_options_are_422(client: TestClient, keys: Keys) -> None:  # type: ignore[type-arg]
+def test_bad_options_are_422(client: Client, keys: Keys) -> None:
     problem = assert_problem(upload(client, keys.team_a, kind="rlhf", format="csv"), 422)
     assert {e["path"] for e in problem["errors"]} == {"/kind", "/format"}
 
 
-def test_validate_stores_nothing(client: TestClient, keys: Keys, settings: Settings) -> None:  # type: ignore[type-arg]
-    good = client.post("/v1/datasets/validate", content=jsonl(dpo_rows()),
-                       headers=auth(keys.team_a) | JSONL)
-    bad = client.post("/v1/datasets/validate", content=b"nope\n",
-                      headers=auth(keys.team_a) | JSONL)
+def test_validate_stores_nothing(client: Client, keys: Keys, settings: Settings) -> None:
+    good = client.post(
+        "/v1/datasets/validate", content=jsonl(dpo_rows()), headers=auth(keys.team_a) | JSONL
+    )
+    bad = client.post("/v1/datasets/validate", content=b"nope\n", headers=auth(keys.team_a) | JSONL)
     assert (good.status_code, good.json()["valid"]) == (200, True)
     assert (bad.status_code, bad.json()["valid"]) == (200, False)
     assert client.get("/v1/datasets", headers=auth(keys.team_a)).json()["data"] == []
     assert stored_files(settings) == []
 
 
-def test_list_pages_with_a_cursor(client: TestClient, keys: Keys) -> None:  # type: ignore[type-arg]
+def test_list_pages_with_a_cursor(client: Client, keys: Keys) -> None:
     ids = [upload(client, keys.team_a, jsonl(dpo_rows(10 + i))).json()["id"] for i in range(3)]
     first = client.get("/v1/datasets", params={"limit": 2}, headers=auth(keys.team_a)).json()
     assert [d["id"] for d in first["data"]] == ids[::-1][:2]
-    second = client.get("/v1/datasets", params={"limit": 2, "cursor": first["next_cursor"]},
-                        headers=auth(keys.team_a)).json()
+    second = client.get(
+        "/v1/datasets",
+        params={"limit": 2, "cursor": first["next_cursor"]},
+        headers=auth(keys.team_a),
+    ).json()
     assert [d["id"] for d in second["data"]] == [ids[0]]
     assert second["next_cursor"] is None
     for params in ({"limit": 0}, {"limit": 101}, {"cursor": "garbage"}):
         assert_problem(client.get("/v1/datasets", params=params, headers=auth(keys.team_a)), 400)
 
 
-def test_delete_dataset(client: TestClient, keys: Keys, settings: Settings) -> None:  # type: ignore[type-arg]
+def test_delete_dataset(client: Client, keys: Keys, settings: Settings) -> None:
     in_use = create_job(client, keys.team_a).json()["training_dataset_id"]
     assert_problem(client.delete(f"/v1/datasets/{in_use}", headers=auth(keys.team_a)), 409)
     free = upload(client, keys.team_a, jsonl(dpo_rows(20))).json()["id"]

@@ -8,9 +8,10 @@ from litestar.testing import TestClient
 
 from service.api.app import create_app
 from service.config import Settings
+from tests.api.conftest import Client
 
 
-def test_live_and_ready(client: TestClient) -> None:  # type: ignore[type-arg]
+def test_live_and_ready(client: Client) -> None:
     assert client.get("/health/live").json() == {"status": "ok"}
     ready = client.get("/health/ready")
     assert ready.status_code == 200
@@ -28,8 +29,15 @@ def test_ready_is_503_naming_what_is_down(settings: Settings, tmp_path: Path) ->
     assert body["checks"]["redis"] != "ok"
 
 
-def test_openapi_lists_the_contract(client: TestClient) -> None:  # type: ignore[type-arg]
+def test_openapi_lists_the_contract(client: Client) -> None:
     paths = client.get("/schema/openapi.json").json()["paths"]
-    for path in ("/v1/datasets", "/v1/datasets/{dataset_id}", "/v1/jobs", "/v1/jobs/{job_id}",
-                 "/v1/jobs/{job_id}/events", "/v1/jobs/{job_id}/cancel", "/health/ready"):
+    for path in (
+        "/v1/datasets",
+        "/v1/datasets/{dataset_id}",
+        "/v1/jobs",
+        "/v1/jobs/{job_id}",
+        "/v1/jobs/{job_id}/events",
+        "/v1/jobs/{job_id}/cancel",
+        "/health/ready",
+    ):
         assert path in paths

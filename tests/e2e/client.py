@@ -15,12 +15,16 @@ TERMINAL = {"succeeded", "failed", "cancelled"}
 class ApiClient:
     def __init__(self, stack: Stack, key: str) -> None:
         self.stack = stack
-        self.http = httpx.Client(base_url=stack.api_url, timeout=30,
-                                 headers={"Authorization": f"Bearer {key}"})
+        self.http = httpx.Client(
+            base_url=stack.api_url, timeout=30, headers={"Authorization": f"Bearer {key}"}
+        )
 
     def upload(self, body: bytes | None = None) -> str:
-        response = self.http.post("/v1/datasets", content=body or jsonl(dpo_rows(12)),
-                                  headers={"Content-Type": "application/jsonl"})
+        response = self.http.post(
+            "/v1/datasets",
+            content=body or jsonl(dpo_rows(12)),
+            headers={"Content-Type": "application/jsonl"},
+        )
         assert response.status_code in (200, 201), response.text
         return str(response.json()["id"])
 
@@ -51,8 +55,9 @@ class ApiClient:
             return job if job["status"] in statuses else None
 
         try:
-            found: dict[str, Any] = wait_until(reached, timeout=timeout,
-                                               what=f"{job_id} to reach {statuses}")
+            found: dict[str, Any] = wait_until(
+                reached, timeout=timeout, what=f"{job_id} to reach {statuses}"
+            )
         except AssertionError as error:
             raise AssertionError(f"{error}\n{self.stack.log_tail()}") from None
         return found

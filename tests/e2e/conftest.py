@@ -28,12 +28,16 @@ FAST = {
 
 def stack_env(backing: Backing, tmp_path: Path) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("FTJOBS_", "OPENAI_"))}
-    return env | FAST | {
-        "FTJOBS_DATABASE_URL": backing.database_url,
-        "FTJOBS_REDIS_URL": backing.redis_url,
-        "FTJOBS_DATA_DIR": str(tmp_path / "data"),
-        "FTJOBS_BLOB_DIR": str(tmp_path / "blobs"),
-    }
+    return (
+        env
+        | FAST
+        | {
+            "FTJOBS_DATABASE_URL": backing.database_url,
+            "FTJOBS_REDIS_URL": backing.redis_url,
+            "FTJOBS_DATA_DIR": str(tmp_path / "data"),
+            "FTJOBS_BLOB_DIR": str(tmp_path / "blobs"),
+        }
+    )
 
 
 @pytest.fixture

@@ -58,6 +58,8 @@ def test_a_failing_job_reports_openais_error(stack: Stack, api_key: str) -> None
 
 
 def test_cancelling_a_running_job(stack: Stack, api_key: str) -> None:
+    # Long enough phases that the job is still running when the cancel reaches OpenAI.
+    httpx.post(f"{stack.emulator_url}/_emulator/faults", json={"phase_seconds": 3})
     api = ApiClient(stack, api_key)
     job = api.create_job()
     api.wait_for(job["id"], {"running"})
@@ -67,12 +69,15 @@ def test_cancelling_a_running_job(stack: Stack, api_key: str) -> None:
     done = api.wait_for(job["id"], TERMINAL)
     assert done["status"] == "cancelled"
     assert done["fine_tuned_model"] is None
+    assert api.emulator_state()["jobs_by_status"] == {"cancelled": 1}
+    assert any(e["type"] == "job.cancelled" for e in api.events(job["id"]))
     again = api.http.post(f"/v1/jobs/{job['id']}/cancel")
     assert again.status_code == 409
 
 
-def test_training_not_available_fails_at_once_with_openais_words(stack: Stack,
-                                                                  api_key: str) -> None:
+def test_training_not_available_fails_at_once_with_openais_words(
+    stack: Stack, api_key: str
+) -> None:
     httpx.post(f"{stack.emulator_url}/_emulator/faults", json={"training_not_available": True})
     api = ApiClient(stack, api_key)
     job = api.create_job()

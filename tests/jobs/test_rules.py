@@ -12,7 +12,12 @@ from service.jobs.rules import check_hyperparameters, check_metadata, check_mode
 @pytest.mark.parametrize(
     "values",
     [
-        {"beta": "auto", "n_epochs": "auto", "batch_size": "auto", "learning_rate_multiplier": "auto"},
+        {
+            "beta": "auto",
+            "n_epochs": "auto",
+            "batch_size": "auto",
+            "learning_rate_multiplier": "auto",
+        },
         {"beta": 2, "n_epochs": 1, "batch_size": 256, "learning_rate_multiplier": 0.01},
         {"beta": 0.0001, "n_epochs": 50, "batch_size": 1},
         {},
@@ -45,7 +50,9 @@ def test_values_out_of_range_are_named(values: dict[str, Any], path: str) -> Non
 
 def test_beta_only_with_dpo() -> None:
     errors = check_hyperparameters("sft", {"beta": 0.1})
-    assert [(e.code, e.path) for e in errors] == [("unknown_hyperparameter", "/hyperparameters/beta")]
+    assert [(e.code, e.path) for e in errors] == [
+        ("unknown_hyperparameter", "/hyperparameters/beta")
+    ]
 
 
 def test_models() -> None:
@@ -64,8 +71,12 @@ def test_metadata_limits_and_reserved_key() -> None:
 
 
 def test_suffix_and_seed() -> None:
-    base: dict[str, Any] = {"method": "dpo", "model": "gpt-4o-2024-08-06", "hyperparameters": {},
-                            "metadata": {}}
+    base: dict[str, Any] = {
+        "method": "dpo",
+        "model": "gpt-4o-2024-08-06",
+        "hyperparameters": {},
+        "metadata": {},
+    }
     assert check_request(**base, suffix="ok", seed=42) == []
     errors = check_request(**base, suffix="x" * 65, seed=2**31)
     assert sorted(e.path or "" for e in errors) == ["/seed", "/suffix"]

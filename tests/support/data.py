@@ -20,8 +20,12 @@ def dpo_rows(count: int = 12) -> list[dict[str, Any]]:
 
 def sft_rows(count: int = 12) -> list[dict[str, Any]]:
     return [
-        {"messages": [{"role": "user", "content": f"Q{i}"},
-                      {"role": "assistant", "content": f"A{i}"}]}
+        {
+            "messages": [
+                {"role": "user", "content": f"Q{i}"},
+                {"role": "assistant", "content": f"A{i}"},
+            ]
+        }
         for i in range(count)
     ]
 

@@ -22,8 +22,9 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def wait_until(condition: Callable[[], Any], *, timeout: float, what: str,
-               interval: float = 0.1) -> Any:
+def wait_until(
+    condition: Callable[[], Any], *, timeout: float, what: str, interval: float = 0.1
+) -> Any:
     deadline = time.monotonic() + timeout
     last: Any = None
     while time.monotonic() < deadline:
@@ -47,8 +48,12 @@ class Stack:
 
     def spawn(self, name: str, *command: str) -> subprocess.Popen[bytes]:
         log = (self.logs / f"{name}.log").open("ab")
-        process = subprocess.Popen([sys.executable, "-m", "service", *command], env=self.env,
-                                   stdout=log, stderr=subprocess.STDOUT)
+        process = subprocess.Popen(
+            [sys.executable, "-m", "service", *command],
+            env=self.env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
         self.processes[name] = process
         return process
 
@@ -57,20 +62,28 @@ class Stack:
         self.emulator_url = f"http://127.0.0.1:{port}"
         self.env |= {"FTJOBS_OPENAI_BASE_URL": f"{self.emulator_url}/v1", **extra_env}
         self.spawn("emulator", "emulator", "--port", str(port))
-        wait_until(lambda: httpx.get(f"{self.emulator_url}/_emulator/state").is_success,
-                   timeout=20, what="the emulator")
+        wait_until(
+            lambda: httpx.get(f"{self.emulator_url}/_emulator/state").is_success,
+            timeout=20,
+            what="the emulator",
+        )
 
     def start_api(self) -> None:
         port = free_port()
         self.api_url = f"http://127.0.0.1:{port}"
         self.spawn("api", "api", "--host", "127.0.0.1", "--port", str(port))
-        wait_until(lambda: httpx.get(f"{self.api_url}/health/ready").is_success,
-                   timeout=30, what="the API")
+        wait_until(
+            lambda: httpx.get(f"{self.api_url}/health/ready").is_success, timeout=30, what="the API"
+        )
 
     def start_workers(self, count: int = 1) -> None:
         for index in range(count):
-            self.spawn(f"worker{index}", "worker", "--name", f"e2e-{os.getpid()}-{index}-"
-                       f"{time.monotonic_ns()}")
+            self.spawn(
+                f"worker{index}",
+                "worker",
+                "--name",
+                f"e2e-{os.getpid()}-{index}-{time.monotonic_ns()}",
+            )
         self.spawn("scheduler", "scheduler")
 
     def kill(self, name: str, sig: int = signal.SIGKILL) -> None:
