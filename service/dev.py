@@ -26,6 +26,8 @@ EMULATOR_KEY = "sk-ftjobs-emulator"
 
 
 def run_dev(settings: Settings, *, host: str, port: int) -> None:
+    # SIGTERM (from a supervisor or `timeout`) must clean up like Ctrl-C does.
+    signal.signal(signal.SIGTERM, _interrupt)
     data_dir = settings.data_dir.resolve()
     data_dir.mkdir(parents=True, exist_ok=True)
     with ExitStack() as stack:
@@ -41,6 +43,10 @@ def run_dev(settings: Settings, *, host: str, port: int) -> None:
         key = _dev_key(env["FTJOBS_DATABASE_URL"], data_dir)
         _announce(host, port, key, env)
         _wait(children)
+
+
+def _interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
 
 
 def _backing_services(settings: Settings, data_dir: Path, stack: ExitStack) -> dict[str, str]:
