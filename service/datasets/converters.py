@@ -1,0 +1,228 @@
+"""Pure row converters into OpenAI DPO rows, and the format detector behind `format=auto`.
+
+Each converter takes one decoded source row and returns either an OpenAI DPO row (a plain dict,
+ready to encode) or a `Drop` saying why the row cannot be carried over. Nothing is dropped
+silently: the caller reports every Drop with the row it came from.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, NamedTuple
+
+Json = dict[str, Any]
+
+
+class Drop(NamedTuple):
+    code: str
+    message: str
+
+
+Converted = Json | Drop
+Converter = Callable[[Json], Converted]
+
+SHAREGPT_ROLES = {
+    "human": "user",
+    "user": "user",
+    "gpt": "assistant",
+    "assistant": "assistant",
+    "system": "system",
+    "observation": "tool",
+    "tool": "tool",
+}
+
+
+def detect(row: object) -> str | None:
+    """The source format a row is in, judged by its keys; None when unknown."""
+    if not isinstance(row, dict):
+        return None
+    keys = row.keys()
+    if "input" in keys and ("preferred_output" in keys or "preferred_completion" in keys):
+        return "openai"
+    if {"conversations", "chosen", "rejected"} <= keys:
+        return "sharegpt"
+    if {"instruction", "chosen_response", "rejected_response"} <= keys:
+        return "ultrafeedback"
+    if {"prompt", "chosen", "rejected"} <= keys and ("prompt_id" in keys or "score_chosen" in keys):
+        return "ultrafeedback"  # the HuggingFaceH4 layout: chosen/rejected are conversations
+    if {"chosen", "rejected"} <= keys or {"chosen_messages", "rejected_messages"} <= keys:
+        return "trl"
+    return None
+
+
+def dpo_row(messages: list[Json], chosen: Json, rejected: Json, tools: object = None) -> Json:
+    inp: Json = {"messages": messages}
+    if isinstance(tools, list) and tools:
+        inp["tools"] = tools
+    return {"input": inp, "preferred_output": [chosen], "non_preferred_output": [rejected]}
+
+
+def from_openai(row: Json) -> Converted:
+    """OpenAI rows pass through; the older spec's *_completion names are renamed."""
+    out = dict(row)
+    for old, new in (
+        ("preferred_completion", "preferred_output"),
+        ("non_preferred_completion", "non_preferred_output"),
+    ):
+        if old in out and new not in out:
+            out[new] = out.pop(old)
+    return out
+
+
+def from_sharegpt(row: Json) -> Converted:
+    turns = row.get("conversations")
+    if not isinstance(turns, list) or not turns:
+        return Drop("not_converted", "'conversations' must be a non-empty list of {from, value}")
+    messages: list[Json] = []
+    if isinstance(row.get("system"), str) and row["system"]:
+        messages.append({"role": "system", "content": row["system"]})
+    for i, turn in enumerate(turns):
+        msg = _sharegpt_message(turn)
+        if isinstance(msg, Drop):
+            return Drop(msg.code, f"conversations[{i}]: {msg.message}")
+        messages.append(msg)
+    sides = []
+    for name in ("chosen", "rejected"):
+        msg = _sharegpt_message(row.get(name))
+        if isinstance(msg, Drop):
+            return Drop(msg.code, f"{name}: {msg.message}")
+        if msg["role"] != "assistant":
+            return Drop("not_converted", f"{name} is from {msg['role']!r}; it must be from gpt")
+        sides.append(msg)
+    return dpo_row(messages, sides[0], sides[1], _tools(row.get("tools")))
+
+
+def _sharegpt_message(turn: object) -> Json | Drop:
+    if not isinstance(turn, dict) or not isinstance(turn.get("value"), str):
+        return Drop("not_converted", "a turn must be {from, value} with a string value")
+    role = SHAREGPT_ROLES.get(str(turn.get("from")))
+    if role is None:
+        return Drop("not_converted", f"speaker {turn.get('from')!r} has no OpenAI role")
+    return {"role": role, "content": turn["value"]}
+
+
+def _tools(value: object) -> object:
+    if isinstance(value, str):  # LLaMA-Factory keeps tools as a JSON string
+        import json
+
+        try:
+            return json.loads(value)
+        except ValueError:
+            return None
+    return value
+
+
+def from_ultrafeedback(row: Json) -> Converted:
+    if "instruction" in row:  # argilla/ultrafeedback-binarized-preferences
+        parts = (row.get("instruction"), row.get("chosen_response"), row.get("rejected_response"))
+        if not all(isinstance(p, str) for p in parts):
+            return Drop(
+                "not_converted", "instruction, chosen_response, rejected_response must be strings"
+            )
+        user, chosen, rejected = parts
+        return dpo_row(
+            [{"role": "user", "content": user}],
+            {"role": "assistant", "content": chosen},
+            {"role": "assistant", "content": rejected},
+        )
+    return from_trl(row)  # the H4 layout is TRL's conversational form with a redundant prompt
+
+
+def from_trl(row: Json) -> Converted:
+    chosen = row.get("chosen", row.get("chosen_messages"))
+    rejected = row.get("rejected", row.get("rejected_messages"))
+    prompt = row.get("prompt")
+    if isinstance(chosen, str) and isinstance(rejected, str):
+        return _trl_strings(prompt, chosen, rejected)
+    if isinstance(chosen, list) and isinstance(rejected, list):
+        return _trl_conversations(prompt, chosen, rejected, row.get("tools"))
+    return Drop(
+        "not_converted", "chosen and rejected must both be strings or both be lists of messages"
+    )
+
+
+def _trl_strings(prompt: object, chosen: str, rejected: str) -> Converted:
+    if prompt is None:  # implicit prompt: the shared beginning of both texts
+        cut = common_prefix_len(chosen, rejected)
+        if cut == 0:
+            return Drop("no_prompt", "implicit prompt: chosen and rejected share no beginning")
+        prompt, chosen, rejected = chosen[:cut], chosen[cut:], rejected[cut:]
+    if not isinstance(prompt, str):
+        return Drop("not_converted", "with string chosen/rejected, prompt must be a string")
+    return dpo_row(
+        [{"role": "user", "content": prompt}],
+        {"role": "assistant", "content": chosen},
+        {"role": "assistant", "content": rejected},
+    )
+
+
+def common_prefix_len(a: str, b: str) -> int:
+    """TRL's rule: the longest common prefix, not ending inside a space-separated word."""
+    n = min(len(a), len(b))
+    i = 0
+    while i < n and a[i] == b[i]:
+        i += 1
+    if i < n and i > 0 and a[i - 1] == " ":
+        i -= 1
+    return i
+
+
+def _trl_conversations(
+    prompt: object, chosen: list[Any], rejected: list[Any], tools: object
+) -> Converted:
+    c = [_message(m) for m in chosen]
+    r = [_message(m) for m in rejected]
+    bad = next((m for m in (*c, *r) if isinstance(m, Drop)), None)
+    if bad is not None:
+        return bad
+    cm: list[Json] = c  # type: ignore[assignment]
+    rm: list[Json] = r  # type: ignore[assignment]
+    if isinstance(prompt, list):
+        messages = [_message(m) for m in prompt]
+        bad = next((m for m in messages if isinstance(m, Drop)), None)
+        if bad is not None:
+            return bad
+        inp: list[Json] = messages  # type: ignore[assignment]
+    else:  # implicit (or H4's string prompt, which the conversations repeat)
+        k = 0
+        while k < min(len(cm), len(rm)) - 1 and cm[k] == rm[k]:
+            k += 1
+        inp, cm, rm = cm[:k], cm[k:], rm[k:]
+        if not inp:
+            if not isinstance(prompt, str):
+                return Drop("no_prompt", "implicit prompt: the conversations share no turns")
+            inp = [{"role": "user", "content": prompt}]
+    if len(cm) != 1 or len(rm) != 1:
+        return Drop(
+            "multi_turn_output",
+            f"the outputs have {len(cm)} and {len(rm)} turns "
+            "after the shared prompt; OpenAI DPO trains on exactly one",
+        )
+    return dpo_row(inp, cm[0], rm[0], tools)
+
+
+def _message(m: object) -> Json | Drop:
+    """A chat message with OpenAI keys only; `value` text parts become `text` parts."""
+    if not isinstance(m, dict) or "role" not in m:
+        return Drop("not_converted", "a message must be an object with a role")
+    out: Json = {
+        k: m[k] for k in ("role", "content", "name", "tool_calls", "tool_call_id") if k in m
+    }
+    content = m.get("content")
+    if isinstance(content, list):
+        out["content"] = [_part(p) for p in content]
+    return out
+
+
+def _part(p: object) -> object:
+    if isinstance(p, dict) and p.get("type") == "text" and "text" not in p and "value" in p:
+        return {"type": "text", "text": p["value"]}
+    return p
+
+
+CONVERTERS: dict[str, Converter] = {
+    "openai": from_openai,
+    "sharegpt": from_sharegpt,
+    "ultrafeedback": from_ultrafeedback,
+    "trl": from_trl,
+}

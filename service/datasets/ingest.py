@@ -1,0 +1,212 @@
+"""One streaming pass over an uploaded file: convert if asked, validate, count tokens, hash, and
+write the stored (OpenAI-format) bytes. Bad input never raises: it becomes the report.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import BinaryIO, Literal
+
+from service.datasets.aggregate import Aggregator
+from service.datasets.codes import issue
+from service.datasets.convert import Conversion
+from service.datasets.engine import Options
+from service.datasets.jsonl import BOM, DEFAULT_BLOCK_BYTES, Block
+from service.datasets.report import (
+    DEFAULT_CAP_PER_CODE,
+    ConversionReport,
+    DatasetKind,
+    ValidationReport,
+)
+from service.datasets.runner import run_blocks, run_file
+
+__all__ = ["DatasetKind", "IngestResult", "SourceFormat", "ingest_file"]
+
+SourceFormat = Literal["openai", "auto", "trl", "ultrafeedback", "sharegpt"]
+Progress = Callable[[int], None]
+
+
+@dataclass(frozen=True)
+class IngestResult:
+    report: ValidationReport
+    sha256: str  # of the bytes written to dst (the stored OpenAI-format bytes)
+    bytes: int  # written to dst
+    examples: int
+    detected_format: str  # "openai" when no conversion happened
+    conversion: ConversionReport | None
+
+
+class _Out:
+    """Hash and write the stored bytes as they stream past."""
+
+    def __init__(self, dst: BinaryIO | None) -> None:
+        self.dst = dst
+        self.sha = hashlib.sha256()
+        self.bytes = 0
+
+    def __call__(self, data: bytes) -> None:
+        self.sha.update(data)
+        self.bytes += len(data)
+        if self.dst is not None:
+            self.dst.write(data)
+
+
+def ingest_file(
+    src: Path,
+    dst: BinaryIO | None,
+    *,
+    kind: DatasetKind = "dpo",
+    fmt: SourceFormat = "openai",
+    count_tokens: bool = True,
+    n_epochs: int | None = None,
+    progress: Progress | None = None,
+    workers: int | None = None,
+    cap_per_code: int = DEFAULT_CAP_PER_CODE,
+) -> IngestResult:
+    """Validate (and convert, when `fmt` is not openai) `src`, writing stored bytes to `dst`.
+
+    `progress` is called with the number of source bytes read so far; `workers` overrides the
+    process count (default: every core for files above a threshold).
+    """
+    opts = Options(kind=kind, count_tokens=count_tokens, cap_per_code=cap_per_code)
+    size = src.stat().st_size
+    with src.open("rb") as f:
+        if fmt != "openai":
+            conv = Conversion(f, fmt, on_chunk=_progress(progress), cap_per_code=cap_per_code)
+            if not conv.passthrough:
+                return _converted(conv, dst, opts, size, n_epochs, workers)
+            f.seek(0)
+        copier = _Copier(f, _Out(dst), progress)
+        agg = _validate_jsonl(src, f, copier, opts, size, workers)
+        agg.finish(
+            lines=copier.lines(),
+            size=size,
+            bom=copier.bom,
+            final_newline=copier.final_newline,
+            n_epochs=n_epochs,
+        )
+    out = copier.out
+    report = agg.report("openai")
+    digest = out.sha.hexdigest()
+    return IngestResult(report, digest, out.bytes, report.stats.examples, "openai", None)
+
+
+def _validate_jsonl(
+    src: Path, f: BinaryIO, copier: _Copier, opts: Options, size: int, workers: int | None
+) -> Aggregator:
+    agg = Aggregator(opts)
+    head = f.read(256).removeprefix(BOM)
+    f.seek(0)
+    first = head.split(b"\n", 1)[0]
+    if first.strip().startswith(b"[") or first.strip() == b"{":
+        agg.file_not_jsonl(first)
+    else:
+        run_file(src, agg, opts, size=size, workers=workers, done=copier.copy_to)
+    copier.copy_to(size)
+    return agg
+
+
+class _Copier:
+    """Reads the file in order behind the validation, to hash and store it: the stored bytes
+    are exactly the bytes received."""
+
+    def __init__(self, f: BinaryIO, out: _Out, progress: Progress | None) -> None:
+        self._f = f
+        self.out = out
+        self._progress = progress
+        self._newlines = 0
+        self._last = b""
+        self.bom = False
+
+    def copy_to(self, offset: int) -> None:
+        while self.out.bytes < offset:
+            chunk = self._f.read(min(DEFAULT_BLOCK_BYTES, offset - self.out.bytes))
+            if not chunk:
+                break
+            if self.out.bytes == 0:
+                self.bom = chunk.startswith(BOM)
+            self.out(chunk)
+            self._newlines += chunk.count(b"\n")
+            self._last = chunk[-1:]
+            if self._progress is not None:
+                self._progress(self.out.bytes)
+
+    @property
+    def final_newline(self) -> bool:
+        return self._last in (b"", b"\n")
+
+    def lines(self) -> int:
+        return self._newlines + (0 if self.final_newline else 1)
+
+
+def _converted(
+    conv: Conversion,
+    dst: BinaryIO | None,
+    opts: Options,
+    size: int,
+    n_epochs: int | None,
+    workers: int | None,
+) -> IngestResult:
+    out = _Out(dst)
+    agg = Aggregator(opts)
+    detected = conv.detected or "unknown"
+    if conv.detected is None:
+        _unknown_format(agg, conv)
+    lines = _blocks(conv.lines(), out)
+    run_blocks(lines, agg, opts, size=size, workers=workers)
+    for dropped in conv.report.dropped:
+        where = f"line {dropped.line}" if dropped.line is not None else f"element {dropped.row}"
+        msg = f"source row {dropped.row} ({where}) was not converted: {dropped.message}"
+        agg.sink.add(issue(None, None, "row_not_converted", msg))
+    uncounted = conv.report.dropped_total - len(conv.report.dropped)
+    agg.sink.count_more("row_not_converted", "error", uncounted)
+    agg.finish(
+        lines=conv.report.rows_out, size=out.bytes, bom=False, final_newline=True, n_epochs=n_epochs
+    )
+    report = agg.report(detected)
+    digest = out.sha.hexdigest()
+    return IngestResult(report, digest, out.bytes, report.stats.examples, detected, conv.report)
+
+
+def _unknown_format(agg: Aggregator, conv: Conversion) -> None:
+    msg = (
+        "could not detect the format: expected OpenAI DPO rows, TRL (prompt/chosen/rejected), "
+        "UltraFeedback (instruction/chosen_response/rejected_response) or ShareGPT "
+        "(conversations/chosen/rejected)"
+    )
+    agg.sink.add(issue(1, None, "unknown_format", msg))
+    agg.not_jsonl = True  # no per-file "empty" finding on top of this one
+
+
+def _blocks(lines: Iterable[bytes], out: _Out) -> Iterator[Block]:
+    """Group converted lines into blocks, writing them out as they are formed."""
+    parts: list[bytes] = []
+    size, first = 0, 1
+    for count, line in enumerate(lines, 1):
+        parts.append(line)
+        size += len(line)
+        if size >= DEFAULT_BLOCK_BYTES:
+            data = b"".join(parts)
+            out(data)
+            yield Block(first, data)
+            parts, size, first = [], 0, count + 1
+    if parts:
+        data = b"".join(parts)
+        out(data)
+        yield Block(first, data)
+
+
+def _progress(progress: Progress | None) -> Callable[[bytes], None] | None:
+    if progress is None:
+        return None
+    done = 0
+
+    def seen(chunk: bytes) -> None:
+        nonlocal done
+        done += len(chunk)
+        progress(done)
+
+    return seen

