@@ -7,6 +7,7 @@ import asyncio
 import click
 import uvicorn
 
+from service.cli_datasets import convert_command, validate_command
 from service.config import Settings, get_settings
 from service.emulator.config import EmulatorConfig
 from service.logs import configure
@@ -137,6 +138,10 @@ def dev(host: str, port: int) -> None:
     from service.dev import run_dev
 
     run_dev(get_settings(), host=host, port=port)
+
+
+main.add_command(validate_command)
+main.add_command(convert_command)
 
 
 def _database_url(settings: Settings) -> str:
