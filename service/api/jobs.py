@@ -8,10 +8,12 @@ from typing import Any
 from litestar import Controller, Request, get, post
 from litestar.datastructures import State
 from litestar.params import FromPath, FromQuery, JSONBody
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from service.api.deps import Caller, Session, resources, team_scope
 from service.api.pagination import DEFAULT_LIMIT, check_limit, id_cursor, seq_cursor, split_page
 from service.api.schemas import JobCreate, JobOut, Page, event_out, job_out
+from service.auth.service import Principal
 from service.jobs import service as jobs
 from service.jobs.repository import JobFilters
 from service.jobs.service import JobRequest
@@ -102,8 +104,31 @@ class JobController(Controller):
         resources(state).wakeups.advance_job(job.id)
         return job_out(job)
 
+    @post("/{job_id:str}/pause", status_code=202)
+    async def pause_job(
+        self, state: State, session: Session, principal: Caller, job_id: FromPath[str]
+    ) -> JobOut:
+        """Pause a running job at OpenAI (a worker carries it out); 409 unless running."""
+        return await _request(state, session, principal, job_id, "pause")
 
-def job_request(data: JSONBody[JobCreate]) -> JobRequest:
+    @post("/{job_id:str}/resume", status_code=202)
+    async def resume_job(
+        self, state: State, session: Session, principal: Caller, job_id: FromPath[str]
+    ) -> JobOut:
+        """Resume a paused job (a worker carries it out); 409 unless paused."""
+        return await _request(state, session, principal, job_id, "resume")
+
+
+async def _request(
+    state: State, session: AsyncSession, principal: Principal, job_id: str, action: str
+) -> JobOut:
+    job = await jobs.request_action(session, team_scope(principal), job_id, action)
+    await session.commit()
+    resources(state).wakeups.advance_job(job.id)
+    return job_out(job)
+
+
+def job_request(data: JobCreate) -> JobRequest:
     return JobRequest(
         training_dataset_id=data.training_dataset_id,
         model=data.model,

@@ -51,6 +51,7 @@ class JobOut(msgspec.Struct):
     finished_at: datetime | None
     pipeline_id: str | None
     team: str
+    requested_action: str | None
 
 
 class DatasetOut(msgspec.Struct):
@@ -111,6 +112,7 @@ def job_out(job: Job) -> JobOut:
         finished_at=job.finished_at,
         pipeline_id=job.pipeline_id,
         team=job.team,
+        requested_action=job.requested_action,
     )
 
 

@@ -89,6 +89,8 @@ class Job(CreatedAt, Base):
     error_retryable: Mapped[bool | None]
 
     cancel_requested_at: Mapped[datetime | None]
+    # "pause" or "resume", asked through the API and not yet carried out at OpenAI.
+    requested_action: Mapped[str | None] = mapped_column(String(10))
     # The time by which a worker must look at this row again; NULL once terminal. The scheduler
     # re-drives every row whose wake_at has passed, so a lost RQ message costs latency only.
     wake_at: Mapped[datetime | None]

@@ -9,6 +9,7 @@ or after a crash halfway, does no harm.
 from __future__ import annotations
 
 import logging
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -148,10 +149,35 @@ async def _poll(rt: Runtime, job: Job) -> None:
     if job.openai_job_id is None:  # cannot happen past uploading; heal rather than crash
         await _submit(rt, job)
         return
-    remote = await rt.provider.get_job(job.openai_job_id)
+    remote = await _carry_out_request(rt, job, job.openai_job_id)
     events = await rt.provider.list_new_events(job.openai_job_id, job.openai_last_event_id)
     async with rt.sessions.begin() as session:
         await apply_remote(session, job.id, remote, events, rt.timing)
+        if job.requested_action is not None:
+            await repository.set_fields(session, job.id, requested_action=None)
+
+
+async def _carry_out_request(rt: Runtime, job: Job, openai_job_id: str) -> RemoteJob:
+    """A pause or resume asked through the API, if the job is still where it can happen."""
+    if job.requested_action == "pause" and job.status == JobStatus.RUNNING:
+        return await _refusable(rt, openai_job_id, rt.provider.pause_job)
+    if job.requested_action == "resume" and job.status == JobStatus.PAUSED:
+        return await _refusable(rt, openai_job_id, rt.provider.resume_job)
+    return await rt.provider.get_job(openai_job_id)
+
+
+async def _refusable(
+    rt: Runtime, openai_job_id: str, action: Callable[[str], Awaitable[RemoteJob]]
+) -> RemoteJob:
+    """OpenAI refusing a pause, resume or cancel (the job moved on meanwhile) is no reason to
+    fail the job: read where it is instead."""
+    try:
+        return await action(openai_job_id)
+    except ProviderError as error:
+        if error.retryable:
+            raise
+        log.info("OpenAI refused %s on %s: %s", action.__name__, openai_job_id, error.message)
+        return await rt.provider.get_job(openai_job_id)
 
 
 async def _cancel(rt: Runtime, job: Job) -> None:
@@ -172,7 +198,7 @@ async def _cancel(rt: Runtime, job: Job) -> None:
             await repository.set_fields(session, job.id, openai_job_id=openai_job_id)
     remote = await rt.provider.get_job(openai_job_id)
     if not is_terminal_remote(remote):
-        remote = await rt.provider.cancel_job(openai_job_id)
+        remote = await _refusable(rt, openai_job_id, rt.provider.cancel_job)
     events = await rt.provider.list_new_events(openai_job_id, job.openai_last_event_id)
     async with rt.sessions.begin() as session:
         await apply_remote(session, job.id, remote, events, rt.timing)

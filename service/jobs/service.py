@@ -134,6 +134,36 @@ async def request_cancel(session: AsyncSession, team: str | None, job_id: str) -
     return job
 
 
+# Which status each request needs; OpenAI pauses running jobs and resumes paused ones.
+_ACTIONS = {"pause": JobStatus.RUNNING, "resume": JobStatus.PAUSED}
+
+
+async def request_action(session: AsyncSession, team: str | None, job_id: str, action: str) -> Job:
+    """Records a pause or resume for a worker to carry out; 409 when the job's status does not
+    allow it. Asking again before it is carried out is a no-op."""
+    job = await repository.get(session, job_id, team=team, for_update=True)
+    if job is None:
+        raise not_found("job", job_id)
+    needed = _ACTIONS[action]
+    if job.status != needed:
+        raise conflict(f"job {job_id} is {job.status}; only a {needed.value} job can {action}")
+    if job.requested_action != action:
+        await repository.compare_and_set(
+            session, job_id, needed, requested_action=action, wake_at=datetime.now(UTC)
+        )
+        await repository.add_events(
+            session,
+            job_id,
+            [
+                status_event(
+                    needed, f"{action.capitalize()} requested", data={"requested_action": action}
+                )
+            ],
+        )
+        await session.refresh(job)
+    return job
+
+
 async def delete_dataset(session: AsyncSession, team: str | None, dataset_id: str) -> Dataset:
     uses = await repository.active_uses_of_dataset(session, dataset_id, list(TERMINAL))
     return await datasets.delete(session, team, dataset_id, uses)

@@ -108,6 +108,14 @@ class OpenAIProvider:
         async with _translated_errors():
             return to_remote_job(await self._client.fine_tuning.jobs.cancel(job_id))
 
+    async def pause_job(self, job_id: str) -> RemoteJob:
+        async with _translated_errors():
+            return to_remote_job(await self._client.fine_tuning.jobs.pause(job_id))
+
+    async def resume_job(self, job_id: str) -> RemoteJob:
+        async with _translated_errors():
+            return to_remote_job(await self._client.fine_tuning.jobs.resume(job_id))
+
 
 def _timestamp(value: int | None) -> datetime | None:
     return datetime.fromtimestamp(value, UTC) if value else None

@@ -23,6 +23,8 @@ ROUTES = [
     ("GET", "/v1/jobs/job_01JD0000000000000000000000"),
     ("GET", "/v1/jobs/job_01JD0000000000000000000000/events"),
     ("POST", "/v1/jobs/job_01JD0000000000000000000000/cancel"),
+    ("POST", "/v1/jobs/job_01JD0000000000000000000000/pause"),
+    ("POST", "/v1/jobs/job_01JD0000000000000000000000/resume"),
 ]
 
 

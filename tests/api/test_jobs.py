@@ -165,3 +165,19 @@ async def _force_status(url: str, job_id: str, current: JobStatus, target: JobSt
     async with session_factory(engine).begin() as session:
         assert await repository.compare_and_set(session, job_id, current, status=target)
     await engine.dispose()
+
+
+def test_pause_and_resume_need_the_right_status(client: Client, keys: Keys, clean: Backing) -> None:
+    job_id = create_job(client, keys.team_a).json()["id"]
+    h = auth(keys.team_a)
+    assert (
+        "only a running job"
+        in assert_problem(client.post(f"/v1/jobs/{job_id}/pause", headers=h), 409)["detail"]
+    )
+    assert_problem(client.post(f"/v1/jobs/{job_id}/resume", headers=h), 409)
+    asyncio.run(_force_status(clean.database_url, job_id, JobStatus.PENDING, JobStatus.RUNNING))
+    for _ in range(2):  # asking twice is one request
+        paused = client.post(f"/v1/jobs/{job_id}/pause", headers=h)
+        assert (paused.status_code, paused.json()["requested_action"]) == (202, "pause")
+    events = client.get(f"/v1/jobs/{job_id}/events", headers=h).json()["data"]
+    assert [e["message"] for e in events].count("Pause requested") == 1

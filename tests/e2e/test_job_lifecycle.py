@@ -75,6 +75,23 @@ def test_cancelling_a_running_job(stack: Stack, api_key: str) -> None:
     assert again.status_code == 409
 
 
+def test_pausing_and_resuming_a_running_job(stack: Stack, api_key: str) -> None:
+    httpx.post(f"{stack.emulator_url}/_emulator/faults", json={"phase_seconds": 3})
+    api = ApiClient(stack, api_key)
+    job = api.create_job()
+    api.wait_for(job["id"], {"running"})
+    assert api.http.post(f"/v1/jobs/{job['id']}/pause").status_code == 202
+    paused = api.wait_for(job["id"], {"paused"} | TERMINAL)
+    assert (paused["status"], paused["requested_action"]) == ("paused", None)
+    assert api.emulator_state()["jobs_by_status"] == {"paused": 1}
+    assert api.http.post(f"/v1/jobs/{job['id']}/resume").status_code == 202
+    httpx.post(f"{stack.emulator_url}/_emulator/faults", json={"phase_seconds": 0.5})
+    done = api.wait_for(job["id"], TERMINAL)
+    assert done["status"] == "succeeded"
+    statuses = [e["data"]["status"] for e in api.events(job["id"]) if e["source"] == "ftjobs"]
+    assert statuses.index("paused") < statuses.index("succeeded")
+
+
 def test_training_not_available_fails_at_once_with_openais_words(
     stack: Stack, api_key: str
 ) -> None:
