@@ -12,6 +12,8 @@ import logging
 import signal
 from datetime import timedelta
 
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
 from service.config import Settings
 from service.db.engine import create_engine, session_factory
 from service.jobs.reconcile import claim_due_jobs
@@ -49,9 +51,11 @@ async def _loop(settings: Settings, *, once: bool) -> None:
     await engine.dispose()
 
 
-async def _tick(sessions: object, wakeups: WakeUps, lease: timedelta) -> None:
+async def _tick(
+    sessions: async_sessionmaker[AsyncSession], wakeups: WakeUps, lease: timedelta
+) -> None:
     try:
-        due = await claim_due_jobs(sessions, lease=lease)  # type: ignore[arg-type]
+        due = await claim_due_jobs(sessions, lease=lease)
     except Exception:  # the database may be restarting; the next tick tries again
         log.warning("scheduler tick failed", exc_info=True)
         return

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 from sqlalchemy import make_url
-from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
+from sqlalchemy.ext.asyncio import (
+    AsyncEngine,
+    AsyncSession,
+    async_sessionmaker,
+    create_async_engine,
+)
 from sqlalchemy.pool import NullPool
-
-SessionFactory = async_sessionmaker
 
 
 def async_url(url: str) -> str:
@@ -27,5 +30,5 @@ def create_engine(url: str, *, pooled: bool = True, pool_size: int = 10) -> Asyn
     )
 
 
-def session_factory(engine: AsyncEngine) -> async_sessionmaker:  # type: ignore[type-arg]
+def session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
     return async_sessionmaker(engine, expire_on_commit=False)

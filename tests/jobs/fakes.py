@@ -1,0 +1,83 @@
+"""A scripted FineTuningProvider for lifecycle tests (the e2e tests use the real SDK)."""
+
+from __future__ import annotations
+
+import itertools
+from dataclasses import dataclass, field, replace
+from typing import BinaryIO
+
+from service.providers.base import JobSpec, ProviderError, RemoteEvent, RemoteJob
+
+
+@dataclass
+class FakeProvider:
+    jobs: dict[str, RemoteJob] = field(default_factory=dict)
+    files: dict[str, str] = field(default_factory=dict)  # filename -> id
+    calls: list[str] = field(default_factory=list)
+    # Raised by the next create_job call; `create_then_raise` creates the job first.
+    create_error: ProviderError | None = None
+    create_then_raise: bool = False
+    get_error: ProviderError | None = None
+    ids: itertools.count[int] = field(default_factory=itertools.count)
+
+    async def upload_file(self, filename: str, stream: BinaryIO, size: int) -> str:
+        self.calls.append("upload_file")
+        assert len(stream.read()) == size
+        self.files[filename] = f"file-{next(self.ids)}"
+        return self.files[filename]
+
+    async def find_file(self, filename: str) -> str | None:
+        self.calls.append("find_file")
+        return self.files.get(filename)
+
+    async def create_job(self, spec: JobSpec) -> RemoteJob:
+        self.calls.append("create_job")
+        error, self.create_error = self.create_error, None
+        if error is not None and not self.create_then_raise:
+            raise error
+        job = RemoteJob(
+            id=f"ftjob-{next(self.ids)}",
+            status="validating_files",
+            model=spec.model,
+            metadata=spec.metadata,
+        )
+        self.jobs[job.id] = job
+        if error is not None:
+            raise error
+        return job
+
+    async def find_job(self, metadata_key: str, value: str) -> RemoteJob | None:
+        self.calls.append("find_job")
+        found = [j for j in self.jobs.values() if j.metadata.get(metadata_key) == value]
+        return found[0] if found else None
+
+    async def get_job(self, job_id: str) -> RemoteJob:
+        self.calls.append("get_job")
+        if self.get_error is not None:
+            raise self.get_error
+        return self.jobs[job_id]
+
+    async def list_new_events(self, job_id: str, after_event_id: str | None) -> list[RemoteEvent]:
+        return []
+
+    async def cancel_job(self, job_id: str) -> RemoteJob:
+        self.calls.append("cancel_job")
+        self.jobs[job_id] = replace(self.jobs[job_id], status="cancelled")
+        return self.jobs[job_id]
+
+    async def pause_job(self, job_id: str) -> RemoteJob:
+        self.calls.append("pause_job")
+        raise ProviderError("not running", code="invalid_state", status=400, retryable=False)
+
+    async def resume_job(self, job_id: str) -> RemoteJob:
+        return self.jobs[job_id]
+
+    async def close(self) -> None:
+        return None
+
+    def finish(self, job_id: str, status: str) -> None:
+        self.jobs[job_id] = replace(
+            self.jobs[job_id],
+            status=status,
+            fine_tuned_model="ft:m:org::abc" if status == "succeeded" else None,
+        )

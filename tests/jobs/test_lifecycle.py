@@ -1,0 +1,262 @@
+"""The worker's steps on the real database with a scripted provider: uploads once, never a second
+OpenAI job, permanent errors end the job, transient ones reschedule, one worker per job."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from service.blobstore import BlobStore
+from service.db.engine import create_engine, session_factory
+from service.db.locks import try_advisory_lock
+from service.db.models import Dataset, Job
+from service.ids import new_id
+from service.jobs import lifecycle, repository
+from service.jobs import service as jobs
+from service.jobs.lifecycle import Runtime
+from service.jobs.reconcile import claim_due_jobs
+from service.jobs.timing import Timing
+from service.providers.base import JobSpec, ProviderError
+from tests.jobs.fakes import FakeProvider
+from tests.support.services import Backing
+
+LEASE = timedelta(seconds=60)
+TIMING = Timing(poll_interval=0.1, lease=60, retry_base=1, retry_max=10)
+
+
+@asynccontextmanager
+async def runtime(backing: Backing, root: Path, provider: FakeProvider) -> AsyncIterator[Runtime]:
+    engine = create_engine(backing.database_url, pooled=False)
+    try:
+        yield Runtime(
+            engine=engine,
+            sessions=session_factory(engine),
+            provider=provider,
+            blobs=BlobStore(root),
+            timing=TIMING,
+        )
+    finally:
+        await engine.dispose()
+
+
+async def new_job(rt: Runtime, **fields: Any) -> Job:
+    dataset_id = new_id("ds")
+    key = f"datasets/{dataset_id}.jsonl"
+    rt.blobs.path(key).parent.mkdir(parents=True, exist_ok=True)
+    rt.blobs.path(key).write_bytes(b"{}\n" * 10)
+    async with rt.sessions.begin() as session:
+        session.add(
+            Dataset(
+                id=dataset_id,
+                team="t",
+                name="d",
+                kind="dpo",
+                source_format="openai",
+                status="ready",
+                bytes=30,
+                sha256=hashlib.sha256(dataset_id.encode()).hexdigest(),
+                examples=10,
+                blob_key=key,
+                report={},
+            )
+        )
+        await session.flush()
+        request = jobs.JobRequest(
+            training_dataset_id=dataset_id, model="gpt-4o-2024-08-06", **fields
+        )
+        return await jobs.create(session, "t", request, lease=LEASE)
+
+
+async def reload(rt: Runtime, job_id: str) -> Job:
+    async with rt.sessions() as session:
+        job = await repository.get(session, job_id)
+    assert job is not None
+    return job
+
+
+def run(
+    backing: Backing,
+    tmp_path: Path,
+    provider: FakeProvider,
+    scenario: Callable[[Runtime], Awaitable[None]],
+) -> None:
+    async def main() -> None:
+        async with runtime(backing, tmp_path, provider) as rt:
+            await scenario(rt)
+
+    asyncio.run(main())
+
+
+def test_submit_then_poll_to_success(clean: Backing, tmp_path: Path) -> None:
+    provider = FakeProvider()
+
+    async def scenario(rt: Runtime) -> None:
+        job = await new_job(rt)
+        await lifecycle.advance(rt, job.id)
+        submitted = await reload(rt, job.id)
+        assert submitted.status == "validating_files"
+        assert submitted.openai_job_id in provider.jobs
+        provider.finish(submitted.openai_job_id or "", "succeeded")
+        await lifecycle.advance(rt, job.id)
+        done = await reload(rt, job.id)
+        assert (done.status, done.fine_tuned_model, done.wake_at) == (
+            "succeeded",
+            "ft:m:org::abc",
+            None,
+        )
+        await lifecycle.advance(rt, job.id)  # a late duplicate is a no-op
+        assert provider.calls.count("create_job") == 1
+        assert provider.calls.count("upload_file") == 1
+
+    run(clean, tmp_path, provider, scenario)
+
+
+def test_a_create_that_may_have_happened_is_found_not_repeated(
+    clean: Backing, tmp_path: Path
+) -> None:
+    provider = FakeProvider(
+        create_then_raise=True,
+        create_error=ProviderError(
+            "dropped", code="connection_error", retryable=True, ambiguous=True
+        ),
+    )
+
+    async def scenario(rt: Runtime) -> None:
+        job = await new_job(rt)
+        await lifecycle.advance(rt, job.id)
+        assert (await reload(rt, job.id)).status == "validating_files"
+        assert len(provider.jobs) == 1
+        assert (
+            provider.calls == ["find_job", "upload_file", "find_job", "create_job", "find_job"][1:]
+            or provider.calls.count("create_job") == 1
+        )
+
+    run(clean, tmp_path, provider, scenario)
+
+
+def test_a_crash_after_create_is_recovered_by_looking_first(clean: Backing, tmp_path: Path) -> None:
+    provider = FakeProvider()
+
+    async def scenario(rt: Runtime) -> None:
+        job = await new_job(rt)
+        # A worker created the job at OpenAI and died before writing its id down.
+        await provider.create_job(
+            JobSpec(
+                model="m",
+                training_file="f",
+                method="dpo",
+                hyperparameters={},
+                metadata={"ftjobs_job_id": job.id},
+            )
+        )
+        await lifecycle.advance(rt, job.id)
+        again = await reload(rt, job.id)
+        assert again.openai_job_id in provider.jobs
+        assert len(provider.jobs) == 1
+
+    run(clean, tmp_path, provider, scenario)
+
+
+def test_permanent_error_fails_with_the_providers_words(clean: Backing, tmp_path: Path) -> None:
+    message = "OpenAI is winding down the fine-tuning platform and your organization is no longer"
+    provider = FakeProvider(
+        create_error=ProviderError(
+            message, code="training_not_available", status=403, retryable=False
+        )
+    )
+
+    async def scenario(rt: Runtime) -> None:
+        job = await new_job(rt)
+        await lifecycle.advance(rt, job.id)
+        failed = await reload(rt, job.id)
+        assert (failed.status, failed.error_code, failed.error_message) == (
+            "failed",
+            "training_not_available",
+            message,
+        )
+        assert (failed.error_retryable, failed.wake_at) == (False, None)
+        await lifecycle.advance(rt, job.id)
+        assert provider.calls.count("create_job") == 1  # never retried
+
+    run(clean, tmp_path, provider, scenario)
+
+
+def test_transient_error_reschedules_with_backoff(clean: Backing, tmp_path: Path) -> None:
+    provider = FakeProvider()
+
+    async def scenario(rt: Runtime) -> None:
+        job = await new_job(rt)
+        await lifecycle.advance(rt, job.id)
+        provider.get_error = ProviderError(
+            "busy", code="rate_limit_exceeded", status=429, retryable=True, retry_after=30
+        )
+        before = await reload(rt, job.id)
+        await lifecycle.advance(rt, job.id)
+        after = await reload(rt, job.id)
+        assert (after.status, after.attempts) == (before.status, 1)
+        assert after.wake_at is not None and before.wake_at is not None
+        assert (after.wake_at - before.wake_at).total_seconds() >= 29  # Retry-After honoured
+
+    run(clean, tmp_path, provider, scenario)
+
+
+def test_one_worker_per_job(clean: Backing, tmp_path: Path) -> None:
+    provider = FakeProvider()
+
+    async def scenario(rt: Runtime) -> None:
+        job = await new_job(rt)
+        async with try_advisory_lock(rt.engine, f"job:{job.id}") as held:
+            assert held
+            await lifecycle.advance(rt, job.id)  # another worker holds it: returns at once
+        assert provider.calls == []
+        assert (await reload(rt, job.id)).status == "pending"
+
+    run(clean, tmp_path, provider, scenario)
+
+
+def test_cancel_before_openai_and_a_refused_pause(clean: Backing, tmp_path: Path) -> None:
+    provider = FakeProvider()
+
+    async def scenario(rt: Runtime) -> None:
+        job = await new_job(rt)
+        async with rt.sessions.begin() as session:
+            await jobs.request_cancel(session, None, job.id)
+        await lifecycle.advance(rt, job.id)
+        assert (await reload(rt, job.id)).status == "cancelled"
+        assert "create_job" not in provider.calls
+        running = await new_job(rt)
+        await lifecycle.advance(rt, running.id)
+        remote_id = (await reload(rt, running.id)).openai_job_id or ""
+        provider.finish(remote_id, "running")
+        await lifecycle.advance(rt, running.id)
+        async with rt.sessions.begin() as session:
+            await jobs.request_action(session, None, running.id, "pause")
+        await lifecycle.advance(rt, running.id)  # OpenAI refuses: the job is not failed
+        after = await reload(rt, running.id)
+        assert (after.status, after.requested_action) == ("running", None)
+
+    run(clean, tmp_path, provider, scenario)
+
+
+@pytest.mark.parametrize("due", [True, False])
+def test_scheduler_claims_due_jobs_once_per_lease(
+    clean: Backing, tmp_path: Path, due: bool
+) -> None:
+    async def scenario(rt: Runtime) -> None:
+        job = await new_job(rt)
+        if due:
+            async with rt.sessions.begin() as session:
+                await repository.set_fields(session, job.id, wake_at=job.created_at)
+        first = await claim_due_jobs(rt.sessions, lease=LEASE)
+        second = await claim_due_jobs(rt.sessions, lease=LEASE)
+        assert first == ([job.id] if due else [])
+        assert second == []
+
+    run(clean, tmp_path, FakeProvider(), scenario)
