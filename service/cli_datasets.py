@@ -125,7 +125,7 @@ def validate_command(file: Path, kind: str, fmt: str, as_json: bool, no_tokens: 
     """Validate a fine-tuning dataset (JSONL) the way the upload API does."""
     result = _run(file, None, kind, fmt, not no_tokens, progress=not as_json)
     if as_json:
-        click.echo(msgspec.json.encode(result.report).decode())
+        click.echo(msgspec.json.encode(result.as_dict()).decode())
     else:
         if result.conversion is not None:
             _print_conversion(result.conversion)

@@ -6,10 +6,16 @@ from service.datasets.codes import issue
 from service.datasets.dedup import SeenTable
 from service.datasets.engine import BlockResult, Options, long_line_issue
 from service.datasets.report import DatasetStats, IssueSink, ValidationReport
-from service.datasets.rules import RowFacts
 from service.datasets.tokens import default_epochs
 
 MIN_EXAMPLES = 10
+BOM_MESSAGE = (
+    "the file starts with a UTF-8 byte order mark (BOM); many JSONL readers reject it: save "
+    "as UTF-8 without BOM or upload with format=auto"
+)
+CRLF_MESSAGE = "%d line(s) end with CRLF (Windows line endings); accepted, but LF is the norm"
+FINAL_NEWLINE_MESSAGE = "the last line has no newline at its end; accepted, but some tools drop it"
+FEW_MESSAGE = "the file has %d example(s); OpenAI requires at least %d"
 
 
 class Aggregator:
@@ -23,11 +29,13 @@ class Aggregator:
         self._first_crlf: int | None = None
         self._limit_reported = False
         self.not_jsonl = False
+        self.lines = 0
 
     def add_block(self, r: BlockResult) -> None:
         self.sink.merge(r.sink)
         s = self.stats
         s.examples += r.examples
+        self.lines += r.lines
         s.input_tokens += r.input_tokens
         s.output_tokens += r.output_tokens
         s.tool_tokens += r.tool_tokens
@@ -36,25 +44,23 @@ class Aggregator:
         self._crlf += r.crlf
         if self._first_crlf is None:
             self._first_crlf = r.first_crlf
-        for line, facts in r.facts:
-            self._row(line, facts)
+        s.pairs_compared += r.pairs_compared
+        s.preferred_longer += r.preferred_longer
+        for line, prompt, pair, reverse in r.keys:
+            self._row(line, prompt, pair, reverse)
 
     def add_long_line(self, line: int, length: int) -> None:
         self.stats.examples += 1
         self.sink.add(long_line_issue(line, length, self.opts.max_line))
 
-    def _row(self, line: int, facts: RowFacts) -> None:
-        if self.opts.kind == "dpo":
-            self.stats.pairs_compared += 1
-            if facts.preferred_chars > facts.non_preferred_chars:
-                self.stats.preferred_longer += 1
-        self._prompts.add(facts.prompt_key, line)
-        first = self._pairs.add(facts.pair_key, line)
+    def _row(self, line: int, prompt: int, pair: int, reverse: int) -> None:
+        self._prompts.add(prompt, line)
+        first = self._pairs.add(pair, line)
         if first is not None:
             msg = f"this example repeats line {first} exactly (same input and outputs)"
             self.sink.add(issue(line, None, "duplicate_row", msg))
-        elif facts.reversed_key and facts.reversed_key != facts.pair_key:
-            other = self._pairs.get(facts.reversed_key)
+        elif reverse and reverse != pair:
+            other = self._pairs.get(reverse)
             if other is not None:
                 msg = (
                     f"line {other} has the same input with these two outputs the other way "
@@ -96,50 +102,22 @@ class Aggregator:
         return s
 
     def _file_findings(self, *, bom: bool, final_newline: bool) -> None:
-        add, s = self.sink.add, self.stats
         if self.not_jsonl:
             return  # one finding says it all; line-ending details would be noise
+        s = self.stats
+        found: list[tuple[int | None, str, str]] = []
         if bom:
-            add(
-                issue(
-                    1,
-                    None,
-                    "utf8_bom",
-                    "the file starts with a UTF-8 byte order mark (BOM); "
-                    "many JSONL readers reject it: save as UTF-8 without BOM or use format=auto",
-                )
-            )
+            found.append((1, "utf8_bom", BOM_MESSAGE))
         if self._crlf:
-            add(
-                issue(
-                    self._first_crlf,
-                    None,
-                    "crlf_line_endings",
-                    f"{self._crlf:,} line(s) end with CRLF (Windows line endings); accepted, "
-                    "but LF is the norm",
-                )
-            )
+            found.append((self._first_crlf, "crlf_line_endings", CRLF_MESSAGE % self._crlf))
         if not final_newline and s.lines:
-            add(
-                issue(
-                    s.lines,
-                    None,
-                    "missing_final_newline",
-                    "the last line has no newline at its end; accepted, but some tools drop it",
-                )
-            )
+            found.append((s.lines, "missing_final_newline", FINAL_NEWLINE_MESSAGE))
         if s.examples == 0:
-            add(issue(None, None, "empty_file", "the file holds no examples"))
+            found.append((None, "empty_file", "the file holds no examples"))
         elif s.examples < MIN_EXAMPLES:
-            add(
-                issue(
-                    None,
-                    None,
-                    "too_few_examples",
-                    f"the file has {s.examples} example(s); OpenAI requires at least "
-                    f"{MIN_EXAMPLES}",
-                )
-            )
+            found.append((None, "too_few_examples", FEW_MESSAGE % (s.examples, MIN_EXAMPLES)))
+        for line, code, message in found:
+            self.sink.add(issue(line, None, code, message))
 
     def report(self, detected_format: str) -> ValidationReport:
         return self.sink.report(self.stats, kind=self.opts.kind, detected_format=detected_format)

@@ -8,7 +8,9 @@ import hashlib
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import BinaryIO, Literal
+from typing import Any, BinaryIO, Literal
+
+import msgspec
 
 from service.datasets.aggregate import Aggregator
 from service.datasets.codes import issue
@@ -38,6 +40,15 @@ class IngestResult:
     detected_format: str  # "openai" when no conversion happened
     conversion: ConversionReport | None
 
+    def as_dict(self) -> dict[str, Any]:
+        """The report as the API returns it (JSON-ready): the validation report, plus the
+        conversion report when a conversion ran."""
+        body: dict[str, Any] = msgspec.to_builtins(self.report)
+        body["detected_format"] = self.detected_format
+        if self.conversion is not None:
+            body["conversion"] = msgspec.to_builtins(self.conversion)
+        return body
+
 
 class _Out:
     """Hash and write the stored bytes as they stream past."""
@@ -65,11 +76,14 @@ def ingest_file(
     progress: Progress | None = None,
     workers: int | None = None,
     cap_per_code: int = DEFAULT_CAP_PER_CODE,
+    hash_bytes: bool | None = None,
 ) -> IngestResult:
     """Validate (and convert, when `fmt` is not openai) `src`, writing stored bytes to `dst`.
 
     `progress` is called with the number of source bytes read so far; `workers` overrides the
-    process count (default: every core for files above a threshold).
+    process count (default: every core for files above a threshold). `sha256`/`bytes` describe
+    the stored bytes; with `dst=None` they are only computed when `hash_bytes=True` (hashing
+    costs a tenth of a validation's CPU, for nothing when nothing is stored).
     """
     opts = Options(kind=kind, count_tokens=count_tokens, cap_per_code=cap_per_code)
     size = src.stat().st_size
@@ -79,19 +93,19 @@ def ingest_file(
             if not conv.passthrough:
                 return _converted(conv, dst, opts, size, n_epochs, workers)
             f.seek(0)
-        copier = _Copier(f, _Out(dst), progress)
+        hashed = dst is not None if hash_bytes is None else hash_bytes
+        copier = _Copier(f, _Out(dst) if hashed else None, progress)
         agg = _validate_jsonl(src, f, copier, opts, size, workers)
         agg.finish(
-            lines=copier.lines(),
+            lines=agg.lines if not agg.not_jsonl else copier.newlines(),
             size=size,
             bom=copier.bom,
             final_newline=copier.final_newline,
             n_epochs=n_epochs,
         )
-    out = copier.out
     report = agg.report("openai")
-    digest = out.sha.hexdigest()
-    return IngestResult(report, digest, out.bytes, report.stats.examples, "openai", None)
+    digest, stored = (copier.out.sha.hexdigest(), copier.out.bytes) if copier.out else ("", 0)
+    return IngestResult(report, digest, stored, report.stats.examples, "openai", None)
 
 
 def _validate_jsonl(
@@ -113,33 +127,35 @@ class _Copier:
     """Reads the file in order behind the validation, to hash and store it: the stored bytes
     are exactly the bytes received."""
 
-    def __init__(self, f: BinaryIO, out: _Out, progress: Progress | None) -> None:
+    def __init__(self, f: BinaryIO, out: _Out | None, progress: Progress | None) -> None:
         self._f = f
-        self.out = out
+        self.out = out  # None: nothing to store or hash, so nothing to read here
         self._progress = progress
-        self._newlines = 0
-        self._last = b""
-        self.bom = False
+        self._pos = 0
+        self.bom = f.read(len(BOM)) == BOM
+        end = f.seek(0, 2)
+        f.seek(max(0, end - 1))
+        self.final_newline = f.read(1) in (b"", b"\n")  # an empty file needs none
+        f.seek(0)
 
     def copy_to(self, offset: int) -> None:
-        while self.out.bytes < offset:
-            chunk = self._f.read(min(DEFAULT_BLOCK_BYTES, offset - self.out.bytes))
+        out = self.out
+        if out is None:
+            self._pos = max(self._pos, offset)
+        while self._pos < offset and out is not None:
+            chunk = self._f.read(min(DEFAULT_BLOCK_BYTES, offset - self._pos))
             if not chunk:
                 break
-            if self.out.bytes == 0:
-                self.bom = chunk.startswith(BOM)
-            self.out(chunk)
-            self._newlines += chunk.count(b"\n")
-            self._last = chunk[-1:]
-            if self._progress is not None:
-                self._progress(self.out.bytes)
+            out(chunk)
+            self._pos += len(chunk)
+        if self._progress is not None:
+            self._progress(self._pos)
 
-    @property
-    def final_newline(self) -> bool:
-        return self._last in (b"", b"\n")
-
-    def lines(self) -> int:
-        return self._newlines + (0 if self.final_newline else 1)
+    def newlines(self) -> int:
+        """Lines of a file that was not validated line by line (counted by reading it again)."""
+        self._f.seek(0)
+        n = sum(chunk.count(b"\n") for chunk in iter(lambda: self._f.read(1 << 20), b""))
+        return n + (0 if self.final_newline else 1)
 
 
 def _converted(

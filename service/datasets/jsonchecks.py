@@ -57,8 +57,9 @@ def keys_in(value: object) -> int:
     return 0
 
 
-def _message_keys(m: ChatMessage | OutputMessage) -> int:
-    n = len(m.__struct_fields__) - astuple(m).count(UNSET)
+def _nested_keys(m: ChatMessage | OutputMessage) -> int:
+    """Keys inside a message's content parts, tool calls and function call."""
+    n = 0
     content = m.content
     if type(content) is list:
         for part in content:
@@ -89,7 +90,10 @@ def row_keys(row: DpoRow | SftRow) -> int:
         if row.functions:
             n += keys_in(row.functions)
     for m in msgs:
-        n += _message_keys(m)
+        fields = astuple(m)
+        n += len(fields) - fields.count(UNSET)
+        if type(m.content) is not str or m.tool_calls:  # the common case stops here
+            n += _nested_keys(m)
     if tools:
         for tool in tools:
             fn = tool.function

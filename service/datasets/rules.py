@@ -4,8 +4,8 @@ semantics of a preference pair. Pure: a row in, issues and the row's facts out.
 
 from __future__ import annotations
 
-import hashlib
 import re
+import zlib
 from collections.abc import Sequence
 from typing import NamedTuple
 
@@ -26,7 +26,8 @@ from service.datasets.report import Issue
 from service.datasets.rules_tools import ToolBox, check_calls, check_tool_ids, check_tools
 
 SPECIAL_TOKEN = re.compile(r"<\|(?:endoftext|endofprompt|fim_prefix|fim_middle|fim_suffix)\|>")
-_PREFIX = 64
+_PREFIX = 16
+NO_TOOLS = ToolBox()  # shared by every row without tools; never modified
 _ENCODER = msgspec.json.Encoder()
 
 
@@ -41,10 +42,13 @@ class RowFacts(NamedTuple):
 
 
 def key64(data: bytes) -> int:
-    # Not security: a compact key for the duplicate / contradiction tables; it must be the
-    # same in every worker process, so not hash(). sha1 is the fastest hashlib hash on CPUs
-    # with SHA extensions.
-    return int.from_bytes(hashlib.sha1(data, usedforsecurity=False).digest()[:8], "little")
+    """A 64-bit key for the duplicate / contradiction tables: crc32 and length.
+
+    It must be the same in every worker process, so not hash(); and it runs on every byte of
+    every row, so not sha1 (2.5x slower). A false match needs the input's crc and length
+    *and* both outputs' to collide at once, which 64-bit keys make negligible.
+    """
+    return zlib.crc32(data) << 32 | (len(data) & 0xFFFFFFFF)
 
 
 _M1, _M2, _M3 = 0x9E3779B97F4A7C15, 0xC2B2AE3D27D4EB4F, 0x165667B19E3779F9
@@ -76,7 +80,7 @@ def check_dpo(row: DpoRow, line: int, out: list[Issue]) -> RowFacts:
     if messages[last].role == "assistant":
         msg = "the input ends with an assistant turn; the outputs must be the next assistant turn"
         out.append(issue(line, f"/input/messages/{last}/role", "input_ends_with_assistant", msg))
-    box = ToolBox()
+    box = NO_TOOLS
     if row.input.tools is not UNSET:
         box = check_tools(row.input.tools, "/input/tools", line, out)
     if uses_tools:
@@ -88,15 +92,16 @@ def check_dpo(row: DpoRow, line: int, out: list[Issue]) -> RowFacts:
     b = _output(nonpref, "/non_preferred_output/0", box, line, out)
     _pair(a, b, pref, nonpref, line, out)
     hp = key64(_ENCODER.encode(row.input))
-    ha, hb = _output_key(a, pref), _output_key(b, nonpref)
+    ha, hb = _text_key(a, pref), _text_key(b, nonpref)
     return RowFacts(hp, pair_key(hp, ha, hb), pair_key(hp, hb, ha), len(a), len(b))
 
 
-def _output_key(text: str, m: OutputMessage) -> int:
+def _text_key(text: str, m: OutputMessage) -> int:
     # The text's own bytes: re-encoding the message as JSON would cost 5x more.
+    data = text.encode()
     if m.tool_calls:
-        return key64(text.encode() + b"\x00" + _ENCODER.encode(m.tool_calls))
-    return key64(text.encode())
+        data += b"\x00" + _ENCODER.encode(m.tool_calls)
+    return key64(data)
 
 
 def check_sft(row: SftRow, line: int, out: list[Issue]) -> RowFacts:
@@ -106,7 +111,7 @@ def check_sft(row: SftRow, line: int, out: list[Issue]) -> RowFacts:
     if messages[last].role != "assistant":
         msg = f"the conversation must end with an assistant message, not {messages[last].role!r}"
         out.append(issue(line, f"/messages/{last}/role", "sft_last_not_assistant", msg))
-    box = ToolBox()
+    box = NO_TOOLS
     if row.tools is not UNSET:
         box = check_tools(row.tools, "/tools", line, out)
     if uses_tools:

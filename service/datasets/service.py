@@ -8,7 +8,6 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, cast
 
-import msgspec
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -60,7 +59,7 @@ def check_options(options: UploadOptions) -> None:
 async def validate_only(spool: Path, options: UploadOptions) -> dict[str, Any]:
     check_options(options)
     result = await _ingest(spool, None, options)
-    return report_dict(result)
+    return result.as_dict()
 
 
 async def store_upload(
@@ -103,7 +102,7 @@ async def _insert(
         sha256=result.sha256,
         examples=result.examples,
         blob_key=f"datasets/{dataset_id}.jsonl",
-        report=report_dict(result),
+        report=result.as_dict(),
     )
     try:
         async with session.begin_nested():
@@ -130,16 +129,8 @@ async def _ingest(spool: Path, sink: Any, options: UploadOptions) -> IngestResul
     )
 
 
-def report_dict(result: IngestResult) -> dict[str, Any]:
-    report: dict[str, Any] = msgspec.to_builtins(result.report)
-    if result.conversion is not None:
-        report["conversion"] = msgspec.to_builtins(result.conversion)
-    report["detected_format"] = result.detected_format
-    return report
-
-
 def invalid_dataset(result: IngestResult) -> ServiceError:
-    report = report_dict(result)
+    report = result.as_dict()
     errors = [
         FieldError(issue.code, issue.message, line=issue.line, path=issue.path)
         for issue in result.report.errors

@@ -131,7 +131,7 @@ def json_rows(
     src: BinaryIO, container: Container, *, max_line: int, on_chunk: Callable[[bytes], None]
 ) -> Iterator[SourceRow]:
     """Elements of one JSON array, or a sequence of JSON values (pretty-printed objects)."""
-    import ijson  # type: ignore[import-untyped]  # only conversions of JSON documents need it
+    import ijson  # only conversions of JSON documents need it
 
     metered = _Metered(src, max_line, on_chunk)
     array = container == "json_array"

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-import msgspec
 from click.testing import CliRunner
 
 from service.cli_datasets import convert_command, validate_command
@@ -39,8 +38,7 @@ def test_validate_json_is_the_api_report(tmp_path: Path) -> None:
     result = CliRunner().invoke(validate_command, [str(path), "--json"])
     assert result.exit_code == 1
     printed = json.loads(result.output)
-    expected = msgspec.to_builtins(ingest_file(path, None).report)
-    assert printed == expected
+    assert printed == ingest_file(path, None).as_dict()
     assert printed["errors"][0] == {
         "line": 11,
         "path": None,

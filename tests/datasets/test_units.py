@@ -194,3 +194,27 @@ def test_no_schema_violation_fallback_is_needed(case: Any) -> None:
     for n, raw in enumerate(case.data.split(b"\n"), 1):
         found = validate_line(raw.rstrip(b"\r"), n, "dpo")
         assert all(i.code != "schema_violation" for i in found.issues)
+
+
+def test_seen_table_stays_fast_when_keys_share_low_bits() -> None:
+    """Keys are crc32 << 32 | length: many rows of one length must not pile into one slot."""
+    table = SeenTable()
+    keys = [(crc << 32) | 3000 for crc in range(0, 200_000 * 7919, 7919)]
+    for line, key in enumerate(keys, 1):
+        table.add(key, line)
+    # Linear probing over clustered slots would take minutes; spread slots take well under a
+    # second, which pytest-timeout's limit does not need to catch.
+    assert table.get(keys[-1]) == len(keys)
+    assert table.count == len(keys)
+
+
+def test_progress_reaches_the_file_size(tmp_path: Any) -> None:
+    from service.datasets.ingest import ingest_file
+    from tests.datasets.helpers import good, jsonl
+
+    src = tmp_path / "p.jsonl"
+    src.write_bytes(jsonl(good(50)))
+    for dst in (None, io.BytesIO()):
+        seen: list[int] = []
+        ingest_file(src, dst, count_tokens=False, progress=seen.append)
+        assert seen and seen == sorted(seen) and seen[-1] == src.stat().st_size
