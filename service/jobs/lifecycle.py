@@ -71,8 +71,9 @@ async def _step(rt: Runtime, job: Job) -> None:
 
 
 async def _submit(rt: Runtime, job: Job) -> None:
-    if job.status == JobStatus.PENDING:
-        await _move(rt, job, JobStatus.UPLOADING, "Uploading the dataset to OpenAI")
+    moved = await _move(rt, job, JobStatus.UPLOADING, "Uploading the dataset to OpenAI")
+    if job.status == JobStatus.PENDING and not moved:
+        return  # cancelled meanwhile: the next step cancels instead of submitting
     training_file = await ensure_uploaded(rt, job.training_dataset_id)
     validation_file = None
     if job.validation_dataset_id is not None:
@@ -210,7 +211,10 @@ def is_terminal_remote(remote: RemoteJob) -> bool:
 
 async def _move(
     rt: Runtime, job: Job, target: JobStatus, message: str, *, terminal: bool = False
-) -> None:
+) -> bool:
+    """Compare-and-set from the status we read; False when someone moved the job meanwhile."""
+    if job.status == target:
+        return False
     now = datetime.now(UTC)
     wake = None if terminal else now + timedelta(seconds=rt.timing.lease)
     async with rt.sessions.begin() as session:
@@ -224,7 +228,9 @@ async def _move(
         )
         if moved:
             await repository.add_events(session, job.id, [status_event(target, message)])
-    job.status = target
+    if moved:
+        job.status = target
+    return moved
 
 
 async def _handle_provider_error(rt: Runtime, job: Job, error: ProviderError) -> None:
