@@ -1,4 +1,5 @@
-"""The real files in shared/reference/peer-data: verdicts, exact findings, conversions."""
+"""The real files of shared/reference/peer-data (copied into peer_data/): verdicts, exact
+findings, conversions."""
 
 from __future__ import annotations
 
@@ -18,8 +19,6 @@ ORCA = PEER_DATA / "azure-foundry_orca_dpo_pairs_validation.jsonl"
 TOOLCALL = PEER_DATA / "azure-foundry_stock_toolcall_sft_validation.jsonl"
 SHAREGPT = PEER_DATA / "llamafactory_dpo_en_demo.json"
 V1 = PEER_DATA / "llamafactory_v1_dpo_demo.jsonl"
-
-pytestmark = pytest.mark.skipif(not PEER_DATA.is_dir(), reason="shared/ is not beside the repo")
 
 
 def test_orca_pairs_are_valid_and_stored_byte_for_byte() -> None:
