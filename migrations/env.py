@@ -8,7 +8,7 @@ from alembic import context
 from sqlalchemy.engine import Connection
 
 from service.config import get_settings
-from service.db import models  # noqa: F401  (registers the tables)
+from service.db import all_models  # noqa: F401  (registers every table)
 from service.db.base import Base
 from service.db.engine import create_engine
 

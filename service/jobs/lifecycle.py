@@ -21,6 +21,7 @@ from service.db.locks import try_advisory_lock
 from service.db.models import Job
 from service.jobs import repository
 from service.jobs.events import status_event
+from service.jobs.hooks import NO_HOOKS, JobHooks
 from service.jobs.remote import apply_remote, fail_permanently
 from service.jobs.rules import METADATA_KEY
 from service.jobs.states import JobStatus, is_terminal
@@ -41,6 +42,7 @@ class Runtime:
     provider: FineTuningProvider
     blobs: BlobStore
     timing: Timing
+    hooks: JobHooks = NO_HOOKS
 
 
 async def advance(rt: Runtime, job_id: str) -> None:
@@ -87,7 +89,7 @@ async def _submit(rt: Runtime, job: Job) -> None:
             openai_file_id=training_file,
             openai_validation_file_id=validation_file,
         )
-        await apply_remote(session, job.id, remote, [], rt.timing)
+        await apply_remote(session, job.id, remote, [], rt.timing, rt.hooks)
 
 
 async def find_or_create(
@@ -153,7 +155,7 @@ async def _poll(rt: Runtime, job: Job) -> None:
     remote = await _carry_out_request(rt, job, job.openai_job_id)
     events = await rt.provider.list_new_events(job.openai_job_id, job.openai_last_event_id)
     async with rt.sessions.begin() as session:
-        await apply_remote(session, job.id, remote, events, rt.timing)
+        await apply_remote(session, job.id, remote, events, rt.timing, rt.hooks)
         if job.requested_action is not None:
             await repository.set_fields(session, job.id, requested_action=None)
 
@@ -202,7 +204,7 @@ async def _cancel(rt: Runtime, job: Job) -> None:
         remote = await _refusable(rt, openai_job_id, rt.provider.cancel_job)
     events = await rt.provider.list_new_events(openai_job_id, job.openai_last_event_id)
     async with rt.sessions.begin() as session:
-        await apply_remote(session, job.id, remote, events, rt.timing)
+        await apply_remote(session, job.id, remote, events, rt.timing, rt.hooks)
 
 
 def is_terminal_remote(remote: RemoteJob) -> bool:
@@ -228,6 +230,10 @@ async def _move(
         )
         if moved:
             await repository.add_events(session, job.id, [status_event(target, message)])
+            if terminal:
+                finished = await repository.get(session, job.id)
+                if finished is not None:
+                    await rt.hooks.finished(session, finished)
     if moved:
         job.status = target
     return moved
@@ -241,7 +247,7 @@ async def _handle_provider_error(rt: Runtime, job: Job, error: ProviderError) ->
         async with rt.sessions.begin() as session:
             current = await repository.get(session, job.id)
             if current is not None:
-                await fail_permanently(session, current, error)
+                await fail_permanently(session, current, error, rt.hooks)
         return
     log.info("job %s: transient OpenAI error %s (%s); retrying", job.id, error.code, error.message)
     await _retry_later(rt, job, retry_after=error.retry_after, count_attempt=True)

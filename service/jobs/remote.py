@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from service.db.models import Job
 from service.jobs import repository
 from service.jobs.events import mirrored, status_event
+from service.jobs.hooks import NO_HOOKS, JobHooks
 from service.jobs.repository import NewEvent
 from service.jobs.states import JobStatus, is_terminal, next_status
 from service.jobs.timing import Timing
@@ -17,7 +18,12 @@ from service.providers.base import ProviderError, RemoteEvent, RemoteJob
 
 
 async def apply_remote(
-    session: AsyncSession, job_id: str, remote: RemoteJob, events: list[RemoteEvent], timing: Timing
+    session: AsyncSession,
+    job_id: str,
+    remote: RemoteJob,
+    events: list[RemoteEvent],
+    timing: Timing,
+    hooks: JobHooks = NO_HOOKS,
 ) -> JobStatus | None:
     """Writes OpenAI's view of the job in the caller's transaction; returns the new status
     if it changed. The row lock makes a concurrent API cancel wait, not get lost."""
@@ -37,6 +43,9 @@ async def apply_remote(
     if target is not None:
         new_events.append(_status_change_event(target, remote))
     await repository.add_events(session, job_id, new_events)
+    if target is not None and is_terminal(target):
+        await session.refresh(job)
+        await hooks.finished(session, job)
     return target
 
 
@@ -83,7 +92,9 @@ def _status_change_event(status: JobStatus, remote: RemoteJob) -> NewEvent:
     )
 
 
-async def fail_permanently(session: AsyncSession, job: Job, error: ProviderError) -> None:
+async def fail_permanently(
+    session: AsyncSession, job: Job, error: ProviderError, hooks: JobHooks = NO_HOOKS
+) -> None:
     """A permanent provider error ends the job with the provider's own code and words: no
     retry loop (e.g. 403 training_not_available once OpenAI stops new training jobs)."""
     current = JobStatus(job.status)
@@ -110,3 +121,5 @@ async def fail_permanently(session: AsyncSession, job: Job, error: ProviderError
             },
         )
         await repository.add_events(session, job.id, [event])
+        await session.refresh(job)
+        await hooks.finished(session, job)

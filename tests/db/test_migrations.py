@@ -13,6 +13,7 @@ from alembic.migration import MigrationContext
 from sqlalchemy import inspect, make_url
 from sqlalchemy.engine import Connection
 
+from service.db import all_models  # noqa: F401  (every table)
 from service.db.base import Base
 from service.db.engine import create_engine
 from service.db.migrate import downgrade, upgrade

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from service.blobstore import BlobStore
 from service.db.engine import create_engine, session_factory
@@ -20,6 +21,7 @@ from service.db.models import Dataset, Job
 from service.ids import new_id
 from service.jobs import lifecycle, repository
 from service.jobs import service as jobs
+from service.jobs.hooks import JobHooks
 from service.jobs.lifecycle import Runtime
 from service.jobs.reconcile import claim_due_jobs
 from service.jobs.timing import Timing
@@ -114,6 +116,25 @@ def test_submit_then_poll_to_success(clean: Backing, tmp_path: Path) -> None:
         await lifecycle.advance(rt, job.id)  # a late duplicate is a no-op
         assert provider.calls.count("create_job") == 1
         assert provider.calls.count("upload_file") == 1
+
+    run(clean, tmp_path, provider, scenario)
+
+
+def test_finished_hooks_run_once_in_the_final_transaction(clean: Backing, tmp_path: Path) -> None:
+    provider = FakeProvider()
+    seen: list[tuple[str, str]] = []
+
+    async def hook(session: AsyncSession, job: Job) -> None:
+        seen.append((job.id, job.status))
+
+    async def scenario(rt: Runtime) -> None:
+        rt.hooks = JobHooks(on_finished=(hook,))
+        job = await new_job(rt)
+        await lifecycle.advance(rt, job.id)
+        provider.finish((await reload(rt, job.id)).openai_job_id or "", "succeeded")
+        await lifecycle.advance(rt, job.id)
+        await lifecycle.advance(rt, job.id)
+        assert seen == [(job.id, "succeeded")]
 
     run(clean, tmp_path, provider, scenario)
 

@@ -7,6 +7,7 @@ from pathlib import Path
 
 from sqlalchemy import text
 
+from service.db import all_models  # noqa: F401  (every table)
 from service.db.base import Base
 from service.db.engine import create_engine
 from service.embedded import EmbeddedPostgres

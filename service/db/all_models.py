@@ -1,0 +1,3 @@
+"""Imports every table module, so `Base.metadata` is complete (Alembic, tests)."""
+
+from service.db import models  # noqa: F401
