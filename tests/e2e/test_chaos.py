@@ -1,0 +1,94 @@
+"""Fault drills with real processes: a worker SIGKILLed mid-submit and mid-poll, Redis wiped,
+PostgreSQL stopped and restarted, 20 % of OpenAI requests failing. Every job reaches its right
+terminal state, and OpenAI holds exactly one file per dataset and one job per job."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from tests.support.chaos import Drill, drill, duplicates, wait_all_terminal
+from tests.support.data import dpo_rows, jsonl
+
+pytestmark = pytest.mark.e2e
+
+
+def submit(d: Drill, count: int, *, distinct_datasets: bool = True) -> list[str]:
+    ids = []
+    with d.api as client:
+        for index in range(count):
+            rows = dpo_rows(10 + (index if distinct_datasets else 0))
+            dataset = client.post(
+                "/v1/datasets", content=jsonl(rows), headers={"Content-Type": "application/jsonl"}
+            )
+            assert dataset.status_code in (200, 201), dataset.text
+            job = client.post(
+                "/v1/jobs",
+                json={
+                    "training_dataset_id": dataset.json()["id"],
+                    "model": "gpt-4.1-mini-2025-04-14",
+                },
+            )
+            assert job.status_code == 202, job.text
+            ids.append(job.json()["id"])
+    return ids
+
+
+def wait_for_status(d: Drill, job_id: str, wanted: set[str], timeout: float = 30) -> None:
+    deadline = time.monotonic() + timeout
+    with d.api as client:
+        while time.monotonic() < deadline:
+            if client.get(f"/v1/jobs/{job_id}").json()["status"] in wanted:
+                return
+            time.sleep(0.05)
+    raise AssertionError(f"{job_id} never reached {wanted}\n{d.stack.log_tail()}")
+
+
+def assert_clean_finish(d: Drill, job_ids: list[str], timeout: float = 90) -> None:
+    final = wait_all_terminal(d, job_ids, timeout)
+    assert set(final.values()) == {"succeeded"}, final
+    assert duplicates(d) == (0, 0)
+    state = d.emulator("state")
+    assert state["jobs"] == len(job_ids)
+
+
+def test_worker_killed_mid_submit_and_mid_poll() -> None:
+    with drill() as d:
+        # Every OpenAI request is slow, so the kill lands inside the submit step.
+        d.emulator("faults", fault_rate=1.0, faults=["slow"], slow_seconds=0.7)
+        [submitting] = submit(d, 1)
+        wait_for_status(d, submitting, {"uploading"})
+        time.sleep(1.0)
+        d.restart_worker("worker0")
+        d.emulator("faults", fault_rate=0.0)
+        wait_for_status(d, submitting, {"running"})
+        d.restart_worker("worker0")  # and once more while it is being polled
+        assert_clean_finish(d, [submitting])
+
+
+def test_redis_wiped_with_jobs_in_flight() -> None:
+    with drill() as d:
+        jobs = submit(d, 4)
+        wait_for_status(d, jobs[-1], {"uploading", "validating_files", "queued", "running"})
+        d.wipe_redis()
+        assert_clean_finish(d, jobs)
+
+
+def test_postgres_stopped_and_restarted() -> None:
+    with drill() as d:
+        jobs = submit(d, 3)
+        wait_for_status(d, jobs[0], {"validating_files", "queued", "running"})
+        d.restart_postgres(down_seconds=3)
+        assert_clean_finish(d, jobs)
+
+
+def test_twenty_percent_of_openai_requests_fail() -> None:
+    with drill(workers=2) as d:
+        d.emulator(
+            "faults", fault_rate=0.2, faults=["429", "500", "503", "slow", "drop"], slow_seconds=4
+        )  # longer than the 3 s client timeout: a real timeout
+        jobs = submit(d, 6) + submit(d, 2, distinct_datasets=False)
+        assert_clean_finish(d, jobs, timeout=150)
+        injected = d.emulator("state")["faults_injected"]
+        assert sum(injected.values()) > 0, injected

@@ -1,0 +1,147 @@
+"""An isolated service for fault drills: its own embedded PostgreSQL and Redis (so a test may stop
+the database or wipe Redis without touching anybody else's), the emulator, the API, RQ workers
+and the scheduler, each a real process."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import shutil
+import tempfile
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+from redis import Redis
+
+from service.db.migrate import upgrade
+from service.embedded import EmbeddedPostgres, EmbeddedRedis, start_postgres, start_redis
+from service.keys_cli import create_key
+from tests.support.processes import Stack, wait_until
+
+FAST = {
+    "FTJOBS_POLL_INTERVAL_SECONDS": "0.3",
+    "FTJOBS_SCHEDULER_INTERVAL_SECONDS": "0.3",
+    "FTJOBS_LEASE_SECONDS": "4",
+    "FTJOBS_RETRY_BASE_SECONDS": "0.2",
+    "FTJOBS_RETRY_MAX_SECONDS": "2",
+    "FTJOBS_OPENAI_TIMEOUT_SECONDS": "3",
+    "FTJOBS_EMULATOR_PHASE_SECONDS": "0.5",
+    "FTJOBS_OPENAI_API_KEY": "sk-chaos",
+    "FTJOBS_LOG_LEVEL": "INFO",
+}
+
+
+@dataclass
+class Drill:
+    stack: Stack
+    postgres: EmbeddedPostgres
+    redis: EmbeddedRedis
+    key: str
+
+    @property
+    def api(self) -> httpx.Client:
+        return httpx.Client(
+            base_url=self.stack.api_url, timeout=30, headers={"Authorization": f"Bearer {self.key}"}
+        )
+
+    def emulator(self, path: str, **body: Any) -> Any:
+        url = f"{self.stack.emulator_url}/_emulator/{path}"
+        response = httpx.post(url, json=body) if body else httpx.get(url)
+        response.raise_for_status()
+        return response.json()
+
+    def wipe_redis(self) -> None:
+        Redis.from_url(self.redis.url).flushall()
+
+    def restart_postgres(self, down_seconds: float) -> None:
+        self.postgres.halt()
+        time.sleep(down_seconds)
+        self.postgres.resume()
+
+    def restart_worker(self, name: str) -> None:
+        self.stack.kill(name)
+        self.stack.spawn(name, "worker", "--name", f"{name}-{time.monotonic_ns()}")
+
+
+@contextmanager
+def drill(workers: int = 1, **env: str) -> Iterator[Drill]:
+    # Outside pytest's 0700 basetemp: embedded Postgres runs as its own user.
+    root = Path(tempfile.mkdtemp(prefix="ftjobs-chaos-"))
+    postgres = start_postgres(root / "postgres")
+    redis = start_redis(root / "redis")
+    (root / "logs").mkdir()
+    stack = Stack(env=_env(root, postgres, redis) | env, logs=root / "logs")
+    try:
+        upgrade(postgres.url())
+        key = asyncio.run(create_key(postgres.url(), "chaos", False, None))[1]
+        stack.start_emulator()
+        stack.start_api()
+        for index in range(workers):
+            stack.spawn(
+                f"worker{index}", "worker", "--name", f"chaos-{index}-{time.monotonic_ns()}"
+            )
+        stack.spawn("scheduler", "scheduler")
+        yield Drill(stack=stack, postgres=postgres, redis=redis, key=key)
+    finally:
+        stack.stop_all()
+        redis.stop()
+        postgres.stop()
+        shutil.rmtree(root, ignore_errors=True)
+
+
+def _env(root: Path, postgres: EmbeddedPostgres, redis: EmbeddedRedis) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("FTJOBS_", "OPENAI_"))}
+    return (
+        env
+        | FAST
+        | {
+            "FTJOBS_DATABASE_URL": postgres.url(),
+            "FTJOBS_REDIS_URL": redis.url,
+            "FTJOBS_DATA_DIR": str(root / "data"),
+            "FTJOBS_BLOB_DIR": str(root / "blobs"),
+        }
+    )
+
+
+def statuses(client: httpx.Client, job_ids: list[str]) -> dict[str, str]:
+    found = {}
+    for job_id in job_ids:
+        response = client.get(f"/v1/jobs/{job_id}")
+        if response.status_code == 200:
+            found[job_id] = response.json()["status"]
+    return found
+
+
+def wait_all_terminal(drill_: Drill, job_ids: list[str], timeout: float) -> dict[str, str]:
+    terminal = {"succeeded", "failed", "cancelled"}
+
+    def done() -> dict[str, str] | None:
+        now = statuses(drill_.api, job_ids)
+        return now if len(now) == len(job_ids) and set(now.values()) <= terminal else None
+
+    try:
+        result: dict[str, str] = wait_until(
+            done, timeout=timeout, what="every job to finish", interval=0.5
+        )
+    except AssertionError as error:
+        raise AssertionError(f"{error}\n{drill_.stack.log_tail()}") from None
+    return result
+
+
+def duplicates(drill_: Drill) -> tuple[int, int]:
+    """(extra OpenAI jobs for one of ours, extra fine-tune files for one dataset)."""
+    state = drill_.emulator("state")
+    per_job: dict[str, int] = {}
+    for job in state["job_list"]:
+        ours = str((job.get("metadata") or {}).get("ftjobs_job_id"))
+        per_job[ours] = per_job.get(ours, 0) + 1
+    per_file: dict[str, int] = {}
+    for item in state["file_list"]:
+        if item["purpose"] == "fine-tune":
+            per_file[item["filename"]] = per_file.get(item["filename"], 0) + 1
+    return (sum(n - 1 for n in per_job.values()), sum(n - 1 for n in per_file.values()))
