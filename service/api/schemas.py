@@ -29,6 +29,11 @@ class JobError(msgspec.Struct):
     retryable: bool
 
 
+class JobProgress(msgspec.Struct):
+    step: int
+    total_steps: int | None
+
+
 class JobOut(msgspec.Struct):
     id: str
     status: str
@@ -52,6 +57,7 @@ class JobOut(msgspec.Struct):
     pipeline_id: str | None
     team: str
     requested_action: str | None
+    progress: JobProgress | None
 
 
 class DatasetOut(msgspec.Struct):
@@ -113,6 +119,9 @@ def job_out(job: Job) -> JobOut:
         pipeline_id=job.pipeline_id,
         team=job.team,
         requested_action=job.requested_action,
+        progress=JobProgress(job.progress_step, job.progress_total)
+        if job.progress_step is not None
+        else None,
     )
 
 

@@ -97,6 +97,9 @@ class Job(CreatedAt, Base):
     # Consecutive transient failures of the current step (drives the retry backoff).
     attempts: Mapped[int] = mapped_column(server_default=text("0"))
     event_seq: Mapped[int] = mapped_column(server_default=text("0"))
+    # Training progress from OpenAI's metrics events: step n of total_steps.
+    progress_step: Mapped[int | None]
+    progress_total: Mapped[int | None]
     updated_at: Mapped[datetime] = mapped_column(server_default=func.now())
     finished_at: Mapped[datetime | None]
 

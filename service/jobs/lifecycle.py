@@ -19,7 +19,7 @@ from service.blobstore import BlobStore
 from service.datasets import repository as datasets_repo
 from service.db.locks import try_advisory_lock
 from service.db.models import Job
-from service.jobs import repository
+from service.jobs import repository, results
 from service.jobs.events import status_event
 from service.jobs.hooks import NO_HOOKS, JobHooks
 from service.jobs.remote import apply_remote, fail_permanently
@@ -154,8 +154,9 @@ async def _poll(rt: Runtime, job: Job) -> None:
         return
     remote = await _carry_out_request(rt, job, job.openai_job_id)
     events = await rt.provider.list_new_events(job.openai_job_id, job.openai_last_event_id)
+    produced = await results.fetch(rt.provider, remote, events)
     async with rt.sessions.begin() as session:
-        await apply_remote(session, job.id, remote, events, rt.timing, rt.hooks)
+        await apply_remote(session, job.id, remote, events, rt.timing, rt.hooks, produced)
         if job.requested_action is not None:
             await repository.set_fields(session, job.id, requested_action=None)
 

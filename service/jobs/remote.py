@@ -12,6 +12,8 @@ from service.jobs import repository
 from service.jobs.events import mirrored, status_event
 from service.jobs.hooks import NO_HOOKS, JobHooks
 from service.jobs.repository import NewEvent
+from service.jobs.results import Results
+from service.jobs.results import store as store_results
 from service.jobs.states import JobStatus, is_terminal, next_status
 from service.jobs.timing import Timing
 from service.providers.base import ProviderError, RemoteEvent, RemoteJob
@@ -24,6 +26,7 @@ async def apply_remote(
     events: list[RemoteEvent],
     timing: Timing,
     hooks: JobHooks = NO_HOOKS,
+    results: Results | None = None,
 ) -> JobStatus | None:
     """Writes OpenAI's view of the job in the caller's transaction; returns the new status
     if it changed. The row lock makes a concurrent API cancel wait, not get lost."""
@@ -38,6 +41,9 @@ async def apply_remote(
         values["openai_last_event_id"] = events[-1].id
     if target is not None:
         values["status"] = target
+    progress = await store_results(session, job_id, events, results or Results())
+    if progress is not None:
+        values |= {"progress_step": progress.step, "progress_total": progress.total}
     await repository.compare_and_set(session, job_id, current, **values)
     new_events = [mirrored(event) for event in events]
     if target is not None:

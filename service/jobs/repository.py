@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from service.db.models import Job, JobEvent
 from service.ids import new_id
 from service.jobs.states import JobStatus
+from service.webhooks import outbox
 
 
 @dataclass(frozen=True)
@@ -117,8 +118,10 @@ async def add_events(session: AsyncSession, job_id: str, events: Sequence[NewEve
     )
     last = (await session.execute(bump)).scalar_one()
     rows = [_event_row(job_id, last - len(events) + i + 1, event) for i, event in enumerate(events)]
-    statement = insert(JobEvent).values(rows).on_conflict_do_nothing().returning(JobEvent.id)
-    return len((await session.execute(statement)).all())
+    statement = insert(JobEvent).values(rows).on_conflict_do_nothing().returning(JobEvent)
+    written = list((await session.execute(statement)).scalars())
+    await outbox.record_job_events(session, job_id, written)  # webhooks, same transaction
+    return len(written)
 
 
 def _event_row(job_id: str, seq: int, event: NewEvent) -> dict[str, Any]:

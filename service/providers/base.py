@@ -45,6 +45,28 @@ class RemoteEvent:
 
 
 @dataclass(frozen=True)
+class RemoteCheckpoint:
+    id: str
+    step: int
+    fine_tuned_model_checkpoint: str
+    metrics: dict[str, float]
+    created_at: datetime
+
+
+@dataclass(frozen=True)
+class WebhookNotice:
+    """A verified webhook from the provider: which job to look at now."""
+
+    webhook_id: str
+    type: str
+    job_id: str | None
+
+
+class InvalidWebhookError(Exception):
+    """Bad signature, stale timestamp or missing headers: the caller answers 400."""
+
+
+@dataclass(frozen=True)
 class JobSpec:
     model: str
     training_file: str
@@ -101,5 +123,11 @@ class FineTuningProvider(Protocol):
     async def pause_job(self, job_id: str) -> RemoteJob: ...
 
     async def resume_job(self, job_id: str) -> RemoteJob: ...
+
+    async def list_checkpoints(self, job_id: str) -> list[RemoteCheckpoint]: ...
+
+    async def result_metrics(self, file_id: str) -> list[dict[str, float]]:
+        """Per-step rows of a job's result file (step, train_loss, …)."""
+        ...
 
     async def close(self) -> None: ...

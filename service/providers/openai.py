@@ -6,19 +6,25 @@ POST can create a second job. Retries are the caller's, with backoff, after look
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import UTC, datetime
+from functools import lru_cache
 from typing import Any, BinaryIO
 
 import openai
 from openai.types.fine_tuning import FineTuningJob, FineTuningJobEvent
 
 from service.providers.base import (
+    InvalidWebhookError,
     JobSpec,
     ProviderError,
+    RemoteCheckpoint,
     RemoteError,
     RemoteEvent,
     RemoteJob,
+    WebhookNotice,
 )
+from service.providers.results import decode_result_file, parse_metrics_csv
 
 # Files above this must go through the Uploads API in parts.
 FILES_API_LIMIT = 512 * 1024 * 1024
@@ -115,6 +121,49 @@ class OpenAIProvider:
     async def resume_job(self, job_id: str) -> RemoteJob:
         async with _translated_errors():
             return to_remote_job(await self._client.fine_tuning.jobs.resume(job_id))
+
+    async def list_checkpoints(self, job_id: str) -> list[RemoteCheckpoint]:
+        checkpoints = []
+        async with _translated_errors():
+            async for item in self._client.fine_tuning.jobs.checkpoints.list(job_id, limit=100):
+                metrics = item.metrics.model_dump(exclude_none=True) if item.metrics else {}
+                checkpoints.append(
+                    RemoteCheckpoint(
+                        id=item.id,
+                        step=item.step_number,
+                        metrics=metrics,
+                        fine_tuned_model_checkpoint=item.fine_tuned_model_checkpoint,
+                        created_at=datetime.fromtimestamp(item.created_at, UTC),
+                    )
+                )
+        return checkpoints
+
+    async def result_metrics(self, file_id: str) -> list[dict[str, float]]:
+        async with _translated_errors():
+            content = await self._client.files.content(file_id)
+        return parse_metrics_csv(decode_result_file(content.read()))
+
+
+def verify_webhook(secret: str, body: bytes, headers: Mapping[str, str]) -> WebhookNotice:
+    """Checks OpenAI's signature with the SDK (Standard Webhooks, 300 s tolerance) and says which
+    fine-tuning job the event is about."""
+    try:
+        event = _webhook_client(secret).webhooks.unwrap(body, headers)
+    except ValueError as error:  # the SDK's InvalidWebhookSignatureError is a ValueError
+        raise InvalidWebhookError(str(error)) from error
+    data = getattr(event, "data", None)
+    job_id = getattr(data, "id", None) if event.type.startswith("fine_tuning.job.") else None
+    return WebhookNotice(
+        webhook_id=headers.get("webhook-id", ""),
+        type=event.type,
+        job_id=job_id if isinstance(job_id, str) else None,
+    )
+
+
+@lru_cache(maxsize=4)
+def _webhook_client(secret: str) -> openai.OpenAI:
+    # Verification is local; the client never sends a request.
+    return openai.OpenAI(api_key="unused-for-webhook-verification", webhook_secret=secret)
 
 
 def _timestamp(value: int | None) -> datetime | None:

@@ -6,7 +6,13 @@ import itertools
 from dataclasses import dataclass, field, replace
 from typing import BinaryIO
 
-from service.providers.base import JobSpec, ProviderError, RemoteEvent, RemoteJob
+from service.providers.base import (
+    JobSpec,
+    ProviderError,
+    RemoteCheckpoint,
+    RemoteEvent,
+    RemoteJob,
+)
 
 
 @dataclass
@@ -71,6 +77,14 @@ class FakeProvider:
 
     async def resume_job(self, job_id: str) -> RemoteJob:
         return self.jobs[job_id]
+
+    async def list_checkpoints(self, job_id: str) -> list[RemoteCheckpoint]:
+        self.calls.append("list_checkpoints")
+        return []
+
+    async def result_metrics(self, file_id: str) -> list[dict[str, float]]:
+        self.calls.append("result_metrics")
+        return [{"step": 1.0, "train_loss": 0.5}]
 
     async def close(self) -> None:
         return None
