@@ -15,6 +15,7 @@ from rq.serializers import JSONSerializer
 log = logging.getLogger(__name__)
 
 ADVANCE_JOB = "workers.tasks.advance_job"
+POLL_JOBS = "workers.tasks.poll_jobs"
 
 
 def connect(redis_url: str) -> Redis:
@@ -29,7 +30,10 @@ class WakeUps:
     def advance_job(self, job_id: str) -> None:
         self.enqueue(ADVANCE_JOB, job_id)
 
-    def enqueue(self, function: str, *args: str) -> None:
+    def poll_jobs(self, job_ids: list[str]) -> None:
+        self.enqueue(POLL_JOBS, job_ids)
+
+    def enqueue(self, function: str, *args: object) -> None:
         """Best effort by design: the row is already committed, and the scheduler will find it."""
         try:
             self._queue.enqueue(

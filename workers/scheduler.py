@@ -18,6 +18,7 @@ from service.config import Settings
 from service.db.engine import create_engine, session_factory
 from service.jobs.reconcile import claim_due_jobs
 from service.queue import WakeUps, connect
+from service.webhooks.reconcile import DELIVER_TASK, claim_due_deliveries
 
 log = logging.getLogger(__name__)
 
@@ -56,10 +57,16 @@ async def _tick(
 ) -> None:
     try:
         due = await claim_due_jobs(sessions, lease=lease)
+        deliveries = await claim_due_deliveries(sessions, lease=lease)
     except Exception:  # the database may be restarting; the next tick tries again
         log.warning("scheduler tick failed", exc_info=True)
         return
-    for job_id in due:
+    for job_id in due.steps:
         wakeups.advance_job(job_id)
-    if due:
-        log.info("re-drove %d job(s)", len(due))
+    for batch in due.polls:
+        wakeups.poll_jobs(batch)
+    for delivery_id in deliveries:
+        wakeups.enqueue(DELIVER_TASK, delivery_id)
+    if due.steps or due.polls:
+        polled = sum(len(batch) for batch in due.polls)
+        log.info("woke %d job step(s), polling %d job(s)", len(due.steps), polled)

@@ -5,7 +5,8 @@ from __future__ import annotations
 import asyncio
 
 from service.config import get_settings
-from service.jobs import lifecycle
+from service.jobs import batch, lifecycle
+from service.jobs.batch import round_number
 from service.runtime import job_runtime
 
 
@@ -17,3 +18,14 @@ def advance_job(job_id: str) -> None:
 async def _advance(job_id: str) -> None:
     async with job_runtime(get_settings()) as runtime:
         await lifecycle.advance(runtime, job_id)
+
+
+def poll_jobs(job_ids: list[str]) -> None:
+    """Refresh a batch of jobs that are only waiting on OpenAI, with few OpenAI calls."""
+    asyncio.run(_poll(job_ids))
+
+
+async def _poll(job_ids: list[str]) -> None:
+    settings = get_settings()
+    async with job_runtime(settings) as runtime:
+        await batch.poll_batch(runtime, job_ids, round_number(settings.poll_interval_seconds))

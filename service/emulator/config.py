@@ -82,6 +82,8 @@ class RuntimeSettings:
     training_not_available: bool
     phase_seconds: float
     webhook_modes: tuple[str, ...] = field(default=())
+    # How long a job runs; None: phase_seconds. Benchmarks keep many jobs running with it.
+    run_seconds: float | None = None
 
     @classmethod
     def from_config(cls, config: EmulatorConfig) -> RuntimeSettings:
@@ -123,6 +125,8 @@ def _coerce(key: str, value: Any) -> Any:
         if isinstance(value, list) and all(isinstance(item, str) for item in value):
             return tuple(value)
         raise ValueError(f"{key} must be a list of strings or a comma-separated string")
+    if key == "run_seconds" and value is None:
+        return None
     if key == "training_not_available":
         if not isinstance(value, bool):
             raise ValueError(f"{key} must be a boolean")

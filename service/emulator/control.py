@@ -29,6 +29,7 @@ async def state(emu: EmulatorDep, webhooks: WebhooksDep) -> dict[str, Any]:
         "job_list": [_job_summary(job) for job in jobs],
         "settings": emu.settings.as_json(),
         "faults_injected": dict(emu.faults_injected),
+        "requests": dict(emu.requests),
         "webhook_deliveries": webhooks.as_json(),
     }
 

@@ -64,6 +64,8 @@ class FaultMiddleware(ASGIMiddleware):
         self.emu = emu
 
     async def handle(self, scope: Scope, receive: Receive, send: Send, next_app: ASGIApp) -> None:
+        method = scope.get("method", "")
+        self.emu.requests[f"{method} {min(scope['route_handler'].paths)}"] += 1
         fault = self.emu.pick_fault()
         if fault is None:
             await next_app(scope, receive, send)

@@ -131,7 +131,8 @@ def _start_running(emu: Emulator, job: JobRecord, at: float) -> None:
             job, job.training, model_name=name, max_metrics=emu.config.max_metrics_events
         )
         job.hyperparameters = dict(job.plan.hyperparameters)  # "auto" resolved from here on
-        job.run_seconds = emu.settings.phase_seconds
+        run_seconds = emu.settings.run_seconds
+        job.run_seconds = emu.settings.phase_seconds if run_seconds is None else run_seconds
         emit(emu, job, at, "Fine-tuning job started")
     job.run_started = at
     job.estimated_finish = round(at + job.run_seconds - job.run_done)

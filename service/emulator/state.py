@@ -75,6 +75,8 @@ class Emulator:
         self.jobs: dict[str, JobRecord] = {}
         self.models: set[str] = set()  # `ft:` models (and checkpoints) this emulator produced
         self.faults_injected: Counter[str] = Counter()
+        # OpenAI API requests by operation ("GET /v1/fine_tuning/jobs"), for benchmarks.
+        self.requests: Counter[str] = Counter()
         self.reports.clear()  # also stops waiting for checks still running
         self.timeline = Timeline()
         self.running: dict[str, set[str]] = {}  # model -> running job ids

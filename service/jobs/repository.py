@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Select, func, select, update
@@ -55,6 +55,11 @@ async def get(
     return (await session.execute(query)).scalar_one_or_none()
 
 
+async def get_many(session: AsyncSession, job_ids: Sequence[str]) -> list[Job]:
+    query = select(Job).where(Job.id.in_(job_ids)).order_by(Job.id)
+    return list((await session.execute(query)).scalars())
+
+
 def _filtered(filters: JobFilters) -> Select[Job]:
     query = select(Job)
     if filters.team is not None:
@@ -98,6 +103,18 @@ async def compare_and_set(
         .values(updated_at=func.now(), **values)
     )
     return bool((await session.execute(query)).rowcount)  # type: ignore[attr-defined]
+
+
+async def reschedule(
+    session: AsyncSession, job_ids: Sequence[str], status: JobStatus, delay: timedelta
+) -> None:
+    """Next poll for jobs in which nothing changed (still in `status`)."""
+    query = (
+        update(Job)
+        .where(Job.id.in_(job_ids), Job.status == status, Job.wake_at.is_not(None))
+        .values(wake_at=func.now() + delay, attempts=0)
+    )
+    await session.execute(query)
 
 
 async def set_fields(session: AsyncSession, job_id: str, **values: Any) -> None:
@@ -155,7 +172,7 @@ async def events_page(
 
 async def claim_due(
     session: AsyncSession, now: datetime, lease_until: datetime, limit: int
-) -> list[str]:
+) -> list[tuple[str, str, str | None]]:
     """Rows whose wake-up time has passed, pushed forward by one lease so the next scheduler
     tick doesn't enqueue them again while a worker is on them."""
     due = (
@@ -166,8 +183,13 @@ async def claim_due(
         .with_for_update(skip_locked=True)
         .scalar_subquery()
     )
-    query = update(Job).where(Job.id.in_(due)).values(wake_at=lease_until).returning(Job.id)
-    return list((await session.execute(query)).scalars())
+    query = (
+        update(Job)
+        .where(Job.id.in_(due))
+        .values(wake_at=lease_until)
+        .returning(Job.id, Job.status, Job.requested_action)
+    )
+    return [(row[0], row[1], row[2]) for row in await session.execute(query)]
 
 
 async def active_uses_of_dataset(

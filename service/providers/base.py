@@ -32,6 +32,7 @@ class RemoteJob:
     error: RemoteError | None = None
     metadata: dict[str, str] = field(default_factory=dict)
     result_files: tuple[str, ...] = ()
+    created_at: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -113,6 +114,10 @@ class FineTuningProvider(Protocol):
     async def find_job(self, metadata_key: str, value: str) -> RemoteJob | None: ...
 
     async def get_job(self, job_id: str) -> RemoteJob: ...
+
+    async def list_jobs(self, after: str | None, limit: int) -> tuple[list[RemoteJob], bool]:
+        """One page of the organization's jobs, newest first, and whether more follow."""
+        ...
 
     async def list_new_events(self, job_id: str, after_event_id: str | None) -> list[RemoteEvent]:
         """Events newer than `after_event_id`, oldest first."""

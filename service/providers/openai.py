@@ -101,6 +101,11 @@ class OpenAIProvider:
         async with _translated_errors():
             return to_remote_job(await self._client.fine_tuning.jobs.retrieve(job_id))
 
+    async def list_jobs(self, after: str | None, limit: int) -> tuple[list[RemoteJob], bool]:
+        async with _translated_errors():
+            page = await self._client.fine_tuning.jobs.list(after=after or openai.omit, limit=limit)
+        return [to_remote_job(job) for job in page.data], bool(page.has_more)
+
     async def list_new_events(self, job_id: str, after_event_id: str | None) -> list[RemoteEvent]:
         newest_first: list[RemoteEvent] = []
         async with _translated_errors():
@@ -186,6 +191,7 @@ def to_remote_job(job: FineTuningJob) -> RemoteJob:
         else None,
         metadata=dict(job.metadata or {}),
         result_files=tuple(job.result_files or ()),
+        created_at=_timestamp(job.created_at),
     )
 
 

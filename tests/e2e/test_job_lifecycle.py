@@ -59,7 +59,7 @@ def test_a_failing_job_reports_openais_error(stack: Stack, api_key: str) -> None
 
 def test_cancelling_a_running_job(stack: Stack, api_key: str) -> None:
     # Long enough phases that the job is still running when the cancel reaches OpenAI.
-    httpx.post(f"{stack.emulator_url}/_emulator/faults", json={"phase_seconds": 3})
+    httpx.post(f"{stack.emulator_url}/_emulator/faults", json={"phase_seconds": 5})
     api = ApiClient(stack, api_key)
     job = api.create_job()
     api.wait_for(job["id"], {"running"})
@@ -76,7 +76,7 @@ def test_cancelling_a_running_job(stack: Stack, api_key: str) -> None:
 
 
 def test_pausing_and_resuming_a_running_job(stack: Stack, api_key: str) -> None:
-    httpx.post(f"{stack.emulator_url}/_emulator/faults", json={"phase_seconds": 3})
+    httpx.post(f"{stack.emulator_url}/_emulator/faults", json={"phase_seconds": 5})
     api = ApiClient(stack, api_key)
     job = api.create_job()
     api.wait_for(job["id"], {"running"})

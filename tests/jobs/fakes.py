@@ -63,7 +63,17 @@ class FakeProvider:
             raise self.get_error
         return self.jobs[job_id]
 
+    async def list_jobs(self, after: str | None, limit: int) -> tuple[list[RemoteJob], bool]:
+        self.calls.append("list_jobs")
+        newest_first = list(self.jobs.values())[::-1]
+        start = 0
+        if after is not None:
+            start = next(i for i, job in enumerate(newest_first) if job.id == after) + 1
+        page = newest_first[start : start + limit]
+        return page, start + limit < len(newest_first)
+
     async def list_new_events(self, job_id: str, after_event_id: str | None) -> list[RemoteEvent]:
+        self.calls.append("list_new_events")
         return []
 
     async def cancel_job(self, job_id: str) -> RemoteJob:

@@ -19,7 +19,7 @@ from service.db.engine import create_engine, session_factory
 from service.db.locks import try_advisory_lock
 from service.db.models import Dataset, Job
 from service.ids import new_id
-from service.jobs import lifecycle, repository
+from service.jobs import batch, lifecycle, repository
 from service.jobs import service as jobs
 from service.jobs.hooks import JobHooks
 from service.jobs.lifecycle import Runtime
@@ -277,7 +277,30 @@ def test_scheduler_claims_due_jobs_once_per_lease(
                 await repository.set_fields(session, job.id, wake_at=job.created_at)
         first = await claim_due_jobs(rt.sessions, lease=LEASE)
         second = await claim_due_jobs(rt.sessions, lease=LEASE)
-        assert first == ([job.id] if due else [])
-        assert second == []
+        assert first.steps == ([job.id] if due else [])  # pending: a step of its own
+        assert (first.polls, second.steps, second.polls) == ([], [], [])
 
     run(clean, tmp_path, FakeProvider(), scenario)
+
+
+def test_a_poll_round_reads_the_list_not_each_job(clean: Backing, tmp_path: Path) -> None:
+    provider = FakeProvider()
+
+    async def scenario(rt: Runtime) -> None:
+        ids = [(await new_job(rt)).id for _ in range(5)]
+        for job_id in ids:
+            await lifecycle.advance(rt, job_id)  # submitted: validating_files at OpenAI
+        remote_ids = [(await reload(rt, job_id)).openai_job_id or "" for job_id in ids]
+        for remote_id in remote_ids[:3]:
+            provider.finish(remote_id, "running")
+        provider.calls.clear()
+        calls = await batch.poll_batch(rt, ids, round_number=0)
+        assert provider.calls.count("get_job") == 0
+        assert provider.calls.count("list_jobs") == 1
+        # Events only for moved jobs, half of them a round; never a retrieve per job.
+        assert provider.calls.count("list_new_events") <= 3
+        assert calls == len(provider.calls) < len(ids)
+        statuses = [(await reload(rt, job_id)).status for job_id in ids]
+        assert statuses == ["running"] * 3 + ["validating_files"] * 2
+
+    run(clean, tmp_path, provider, scenario)

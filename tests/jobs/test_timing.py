@@ -29,3 +29,20 @@ def test_retry_backoff_grows_with_jitter_and_is_capped() -> None:
 
 def test_retry_after_is_honoured() -> None:
     assert TIMING.retry_delay(1, 45.0, random.Random(1)) == 45.0
+
+
+def test_plan_polls_waiting_jobs_in_batches_and_steps_the_rest() -> None:
+    from service.jobs.reconcile import POLL_BATCH, plan
+
+    due = [
+        ("a", "pending", None),
+        ("b", "running", None),
+        ("c", "running", "pause"),
+        ("d", "cancelling", None),
+        ("e", "queued", None),
+    ]
+    wake = plan(due)
+    assert wake.steps == ["a", "c", "d"]
+    assert wake.polls == [["b", "e"]]
+    many = plan([(str(i), "running", None) for i in range(POLL_BATCH + 1)])
+    assert [len(batch) for batch in many.polls] == [POLL_BATCH, 1]

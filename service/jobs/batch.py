@@ -1,0 +1,132 @@
+"""Following many jobs with few OpenAI calls.
+
+One poll round for a batch of active jobs reads OpenAI's job list (newest first, 100 a page)
+until every job of the batch has been seen, instead of one `retrieve` per job. Events are read
+for a job that finished, and every other round for a job that moved or is running (metrics),
+so a round costs well under one OpenAI call per job. Jobs in which nothing changed are
+rescheduled with one UPDATE for the whole batch.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+import zlib
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+
+from service.db.models import Job
+from service.jobs import repository, results
+from service.jobs.lifecycle import Runtime
+from service.jobs.remote import apply_remote
+from service.jobs.states import TERMINAL, JobStatus
+from service.providers.base import RemoteEvent, RemoteJob
+
+PAGE = 100
+CONCURRENCY = 16  # event reads in flight at once
+# Clocks differ: only pages older than our oldest row by this much end the scan early.
+CLOCK_MARGIN = timedelta(minutes=10)
+_POLLABLE = frozenset(
+    {JobStatus.VALIDATING_FILES, JobStatus.QUEUED, JobStatus.RUNNING, JobStatus.PAUSED}
+)
+
+
+def round_number(poll_interval: float) -> int:
+    return int(time.time() // poll_interval)
+
+
+async def poll_batch(rt: Runtime, job_ids: Sequence[str], round_number: int) -> int:
+    """Refreshes the batch; returns the number of OpenAI calls it made."""
+    async with rt.sessions() as session:
+        rows = [
+            job
+            for job in await repository.get_many(session, job_ids)
+            if job.openai_job_id and JobStatus(job.status) in _POLLABLE
+        ]
+    wanted = {job.openai_job_id: job for job in rows if job.openai_job_id}
+    found, calls = await _scan(rt, wanted)
+    for openai_id in wanted.keys() - found.keys():  # older than the scan reached
+        found[openai_id] = await rt.provider.get_job(openai_id)
+        calls += 1
+    limit = asyncio.Semaphore(CONCURRENCY)
+    outcomes = await asyncio.gather(
+        *(
+            _refresh(rt, job, found[openai_id], round_number, limit)
+            for openai_id, job in wanted.items()
+        )
+    )
+    unchanged = [
+        job for job, changed in zip(wanted.values(), outcomes, strict=True) if not changed[0]
+    ]
+    await _reschedule(rt, unchanged)
+    return calls + sum(reads for _, reads in outcomes)
+
+
+async def _scan(rt: Runtime, wanted: dict[str, Job]) -> tuple[dict[str, RemoteJob], int]:
+    """Pages through the list until every wanted job is seen or the pages are older than the
+    oldest wanted job (the list is ordered by creation time, and our row comes first)."""
+    found: dict[str, RemoteJob] = {}
+    oldest = min((job.created_at for job in wanted.values()), default=None)
+    after, calls = None, 0
+    while wanted.keys() - found.keys():
+        page, has_more = await rt.provider.list_jobs(after, PAGE)
+        calls += 1
+        found |= {remote.id: remote for remote in page if remote.id in wanted}
+        if not has_more or not page or _older(page[-1], oldest):
+            break
+        after = page[-1].id
+    return found, calls
+
+
+def _older(remote: RemoteJob, oldest: datetime | None) -> bool:
+    if oldest is None or remote.created_at is None:
+        return False
+    return remote.created_at < oldest - CLOCK_MARGIN
+
+
+async def _refresh(
+    rt: Runtime, job: Job, remote: RemoteJob, round_number: int, limit: asyncio.Semaphore
+) -> tuple[bool, int]:
+    """Returns (whether anything changed, OpenAI calls made)."""
+    events: list[RemoteEvent] = []
+    reads = 0
+    if _events_due(job, remote, round_number):
+        async with limit:
+            events = await rt.provider.list_new_events(remote.id, job.openai_last_event_id)
+        reads = 1
+    if not events and not _differs(job, remote):
+        return False, reads
+    async with limit:
+        produced = await results.fetch(rt.provider, remote, events)
+    async with rt.sessions.begin() as session:
+        await apply_remote(session, job.id, remote, events, rt.timing, rt.hooks, produced)
+    return True, reads
+
+
+def _differs(job: Job, remote: RemoteJob) -> bool:
+    return (remote.status, remote.fine_tuned_model, remote.trained_tokens) != (
+        job.status,
+        job.fine_tuned_model,
+        job.trained_tokens,
+    )
+
+
+def _events_due(job: Job, remote: RemoteJob, round_number: int) -> bool:
+    """A finished job's events are read at once (its record is then complete); a job that
+    moved or is running (metrics) is read every other round, half of the jobs each round, so
+    a round stays well under one call per job even when every job just changed."""
+    if remote.status in TERMINAL:
+        return True
+    if remote.status != job.status or remote.status == JobStatus.RUNNING:
+        return zlib.crc32(job.id.encode()) % 2 == round_number % 2
+    return False
+
+
+async def _reschedule(rt: Runtime, jobs: list[Job]) -> None:
+    by_status: dict[JobStatus, list[str]] = {}
+    for job in jobs:
+        by_status.setdefault(JobStatus(job.status), []).append(job.id)
+    async with rt.sessions.begin() as session:
+        for status, ids in by_status.items():
+            delay = timedelta(seconds=rt.timing.poll_delay(status))
+            await repository.reschedule(session, ids, status, delay)

@@ -1,0 +1,207 @@
+"""Polling at scale: OpenAI calls per active job per poll round, and the refresh lag.
+
+    .venv/bin/python -m tests.bench.poll_bench [--jobs 1000 10000] [--rounds 3]
+
+For each size: the emulator (its own process, every job kept running) holds N jobs created
+through the real SDK; the database holds our N rows pointing at them; then poll rounds run
+exactly as a worker runs them (`service.jobs.batch.poll_batch` over the scheduler's batches)
+and the script prints, per round, the OpenAI requests the emulator counted divided by N, and
+the wall time for the round to refresh every row (the refresh lag). Loopback only.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import httpx
+import openai
+from sqlalchemy import insert
+
+from service.blobstore import BlobStore
+from service.db.engine import create_engine, session_factory
+from service.db.migrate import upgrade
+from service.db.models import Dataset, Job
+from service.embedded import create_database, start_postgres
+from service.ids import new_id
+from service.jobs import batch
+from service.jobs.lifecycle import Runtime
+from service.jobs.reconcile import POLL_BATCH
+from service.jobs.timing import Timing
+from service.providers.openai import OpenAIProvider
+from tests.support.data import dpo_rows, jsonl
+from tests.support.processes import free_port, wait_until
+
+
+def start_emulator() -> tuple[subprocess.Popen[bytes], str]:
+    port = free_port()
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "service.emulator",
+            "--port",
+            str(port),
+            "--phase-seconds",
+            "0.2",
+            "--max-running-per-model",
+            "1000000",
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    url = f"http://127.0.0.1:{port}"
+    wait_until(
+        lambda: httpx.get(f"{url}/_emulator/state").is_success, timeout=20, what="the emulator"
+    )
+    httpx.post(f"{url}/_emulator/faults", json={"run_seconds": 3600}).raise_for_status()
+    return process, url
+
+
+async def create_remote_jobs(base_url: str, count: int) -> list[str]:
+    client = openai.AsyncOpenAI(api_key="sk-bench", base_url=f"{base_url}/v1", max_retries=0)
+    file = await client.files.create(file=("bench.jsonl", jsonl(dpo_rows(12))), purpose="fine-tune")
+    limit = asyncio.Semaphore(32)
+
+    async def one(index: int) -> str:
+        async with limit:
+            job = await client.fine_tuning.jobs.create(
+                model="gpt-4.1-mini-2025-04-14",
+                training_file=file.id,
+                method={"type": "dpo", "dpo": {"hyperparameters": {"beta": 0.1}}},
+                metadata={"ftjobs_job_id": f"bench-{index}"},
+            )
+            return job.id
+
+    ids = await asyncio.gather(*(one(i) for i in range(count)))
+    await client.close()
+    return list(ids)
+
+
+async def insert_rows(database_url: str, remote_ids: list[str]) -> list[str]:
+    engine = create_engine(database_url, pooled=False)
+    dataset_id = new_id("ds")
+    ids = [new_id("job") for _ in remote_ids]
+    async with session_factory(engine).begin() as session:
+        session.add(
+            Dataset(
+                id=dataset_id,
+                team="bench",
+                name="d",
+                kind="dpo",
+                source_format="openai",
+                status="ready",
+                bytes=1,
+                sha256=dataset_id,
+                examples=12,
+                blob_key="x",
+                report={},
+            )
+        )
+        await session.flush()
+        await session.execute(
+            insert(Job),
+            [
+                _row(job_id, remote_id, dataset_id)
+                for job_id, remote_id in zip(ids, remote_ids, strict=True)
+            ],
+        )
+    await engine.dispose()
+    return ids
+
+
+def _row(job_id: str, remote_id: str, dataset_id: str) -> dict[str, Any]:
+    return {
+        "id": job_id,
+        "team": "bench",
+        "status": "validating_files",
+        "method": "dpo",
+        "model": "gpt-4.1-mini-2025-04-14",
+        "training_dataset_id": dataset_id,
+        "hyperparameters": {},
+        "job_metadata": {},
+        "openai_job_id": remote_id,
+        "wake_at": datetime.now(UTC),
+        "attempts": 0,
+        "event_seq": 0,
+    }
+
+
+async def rounds(
+    database_url: str, base_url: str, ids: list[str], count: int, root: Path
+) -> list[tuple[float, float]]:
+    engine = create_engine(database_url, pool_size=batch.CONCURRENCY)
+    provider = OpenAIProvider(api_key="sk-bench", base_url=f"{base_url}/v1", timeout=60)
+    rt = Runtime(
+        engine=engine,
+        sessions=session_factory(engine),
+        provider=provider,
+        blobs=BlobStore(root),
+        timing=Timing(15, 120, 2, 300),
+    )
+    figures = []
+    for number in range(count):
+        before = requests_made(base_url)
+        started = time.perf_counter()
+        for start in range(0, len(ids), POLL_BATCH):
+            await batch.poll_batch(rt, ids[start : start + POLL_BATCH], round_number=number)
+        lag = time.perf_counter() - started
+        figures.append(((requests_made(base_url) - before) / len(ids), lag))
+    await provider.close()
+    await engine.dispose()
+    return figures
+
+
+def requests_made(base_url: str) -> int:
+    state = httpx.get(f"{base_url}/_emulator/state", timeout=60).json()
+    return sum(count for key, count in state["requests"].items() if " /_emulator" not in key)
+
+
+def bench(size: int, database_url: str, root: Path, count: int) -> None:
+    emulator, base_url = start_emulator()
+    try:
+        created = time.perf_counter()
+        remote_ids = asyncio.run(create_remote_jobs(base_url, size))
+        print(
+            f"\n{size} active jobs (created at the emulator in "
+            f"{time.perf_counter() - created:.1f}s)"
+        )
+        ids = asyncio.run(insert_rows(database_url, remote_ids))
+        time.sleep(1)  # every job past validating and queued: running
+        for number, (per_job, lag) in enumerate(
+            asyncio.run(rounds(database_url, base_url, ids, count, root)), start=1
+        ):
+            print(f"  round {number}: {per_job:.3f} OpenAI calls per job, refresh lag {lag:.1f}s")
+    finally:
+        emulator.terminate()
+        emulator.wait(timeout=10)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--jobs", type=int, nargs="+", default=[1000, 10000])
+    parser.add_argument("--rounds", type=int, default=3)
+    args = parser.parse_args()
+    root = Path(tempfile.mkdtemp(prefix="ftjobs-pollbench-"))
+    postgres = start_postgres(root / "postgres")
+    try:
+        for size in args.jobs:
+            database = f"bench_{size}"
+            asyncio.run(create_database(postgres.url("postgres"), database))
+            upgrade(postgres.url(database))
+            bench(size, postgres.url(database), root, args.rounds)
+    finally:
+        postgres.stop()
+        shutil.rmtree(root, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
