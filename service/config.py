@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
+from typing import Literal
 
 from pydantic import AliasChoices, Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -56,6 +57,48 @@ class Settings(BaseSettings):
     emulator_training_not_available: bool = False
     emulator_webhook_urls: str = Field(default="", description="comma-separated URLs")
     emulator_webhook_secret: SecretStr | None = None
+
+    # webhooks to consumers
+    webhook_allowed_networks: str = Field(
+        default="",
+        description="comma-separated CIDRs (e.g. 10.0.0.0/8) that webhook URLs may resolve into; "
+        "loopback and private ranges are refused otherwise, link-local and metadata always",
+    )
+    webhook_timeout_seconds: float = Field(default=15.0, gt=0, description="whole attempt")
+    webhook_retry_base_seconds: float = Field(default=5.0, gt=0)
+    webhook_retry_max_seconds: float = Field(default=6 * 3600.0, gt=0)
+    webhook_retry_horizon_seconds: float = Field(
+        default=3 * 86400.0, gt=0, description="a delivery is given up this long after its event"
+    )
+    webhook_disable_after_seconds: float = Field(
+        default=5 * 86400.0, gt=0, description="an endpoint failing this long is disabled"
+    )
+    webhook_rotation_overlap_seconds: float = Field(
+        default=86400.0, ge=0, description="the old secret keeps signing this long after rotation"
+    )
+
+    # ops
+    log_format: Literal["json", "text"] = Field(
+        default="json", description="json: one object per line; text: for a terminal"
+    )
+    idempotency_ttl_seconds: float = Field(
+        default=86400.0, gt=0, description="how long an Idempotency-Key is remembered"
+    )
+    idempotency_lock_seconds: float = Field(
+        default=900.0,
+        gt=0,
+        description="a key still in flight this long is taken as abandoned (its process died)",
+    )
+    rate_limit_per_minute: int = Field(
+        default=600, ge=0, description="requests per minute per API key; 0 turns the limit off"
+    )
+    rate_limit_burst: int = Field(default=100, ge=1, description="token bucket size per key")
+    auth_cache_seconds: float = Field(
+        default=0.0,
+        ge=0,
+        description="cache key lookups in each API process this long (a revoked key then "
+        "works for up to this long); 0 turns the cache off",
+    )
 
     log_level: str = "INFO"
 

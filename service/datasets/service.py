@@ -17,6 +17,7 @@ from service.datasets.ingest import DatasetKind, IngestResult, SourceFormat, ing
 from service.db.models import Dataset
 from service.errors import FieldError, ServiceError, conflict, not_found
 from service.ids import new_id
+from service.webhooks import outbox
 
 KINDS = ("dpo", "sft")
 FORMATS = ("openai", "auto", "trl", "ultrafeedback", "sharegpt")
@@ -113,6 +114,7 @@ async def _insert(
         if existing is None:
             raise
         return Stored(existing, created=False)
+    await outbox.record_dataset_created(session, dataset)
     blobs.commit(converted, dataset.blob_key)
     return Stored(dataset, created=True)
 

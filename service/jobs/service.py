@@ -14,7 +14,7 @@ from service.errors import FieldError, ServiceError, conflict, invalid, not_foun
 from service.ids import new_id
 from service.jobs import repository, rules
 from service.jobs.events import status_event
-from service.jobs.repository import JobFilters
+from service.jobs.repository import JobFilters, NewEvent
 from service.jobs.states import TERMINAL, JobStatus, is_terminal
 
 
@@ -154,9 +154,12 @@ async def request_action(session: AsyncSession, team: str | None, job_id: str, a
         await repository.add_events(
             session,
             job_id,
+            # Not a `job.<status>` event: the job has not moved yet (consumers get those only).
             [
-                status_event(
-                    needed, f"{action.capitalize()} requested", data={"requested_action": action}
+                NewEvent(
+                    type=f"request.{action}",
+                    message=f"{action.capitalize()} requested",
+                    data={"requested_action": action},
                 )
             ],
         )

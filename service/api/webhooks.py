@@ -1,0 +1,193 @@
+"""/v1/webhook-endpoints and /v1/webhook-deliveries: where consumers receive events, and the
+log of every attempt to reach them."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+from litestar import Controller, delete, get, patch, post
+from litestar.datastructures import State
+from litestar.params import FromPath, FromQuery, JSONBody
+
+from service.api.deps import Caller, Session, resources, team_scope
+from service.api.pagination import DEFAULT_LIMIT, check_limit, id_cursor, split_page
+from service.api.schemas import Page
+from service.api.webhook_schemas import (
+    DeliveryOut,
+    EndpointCreate,
+    EndpointOut,
+    EndpointUpdate,
+    EndpointWithSecret,
+    RotateSecret,
+    delivery_out,
+    endpoint_out,
+    endpoint_with_secret,
+)
+from service.webhooks import service as webhooks
+from service.webhooks import ssrf
+from service.webhooks.reconcile import DELIVER_TASK
+from service.webhooks.service import EndpointChanges
+
+SIGNING_DOC = (
+    "Deliveries follow Standard Webhooks: headers `webhook-id` (the event id, the same on every "
+    "retry), `webhook-timestamp`, `webhook-signature` (`v1,<base64 HMAC-SHA256>`; two "
+    "space-separated signatures while a rotated-out secret overlaps); body `{type, timestamp, "
+    "data}`, job events carrying the job and its `sequence`."
+)
+
+
+@lru_cache(maxsize=4)
+def _networks(value: str) -> tuple[ssrf.Network, ...]:
+    return ssrf.parse_networks(value)
+
+
+def allowed_networks(state: State) -> tuple[ssrf.Network, ...]:
+    return _networks(resources(state).settings.webhook_allowed_networks)
+
+
+class WebhookEndpointController(Controller):
+    path = "/v1/webhook-endpoints"
+    tags = ["webhooks"]
+
+    @post("/", status_code=201, description=SIGNING_DOC)
+    async def create_endpoint(
+        self, state: State, session: Session, principal: Caller, data: JSONBody[EndpointCreate]
+    ) -> EndpointWithSecret:
+        """Register a URL for your team's events (`event_types`: only those; none: all). The
+        answer carries the signing `secret`, shown only here. The URL must resolve to public
+        addresses (private ones only when the operator allows their network): 422 otherwise."""
+        changes = EndpointChanges(
+            url=data.url, event_types=data.event_types, description=data.description
+        )
+        endpoint = await webhooks.create_endpoint(
+            session, principal.team, changes, allowed_networks(state)
+        )
+        await session.commit()
+        return endpoint_with_secret(endpoint)
+
+    @get("/")
+    async def list_endpoints(
+        self,
+        session: Session,
+        principal: Caller,
+        limit: FromQuery[int] = DEFAULT_LIMIT,
+        cursor: FromQuery[str | None] = None,
+    ) -> Page:
+        """Your webhook endpoints, newest first (secrets are never shown again)."""
+        rows = await webhooks.list_endpoints(
+            session,
+            team_scope(principal),
+            cursor=id_cursor(cursor, "we_"),
+            limit=check_limit(limit) + 1,
+        )
+        page, next_cursor = split_page(rows, limit, lambda row: row.id)
+        return Page([endpoint_out(row) for row in page], next_cursor)
+
+    @get("/{endpoint_id:str}")
+    async def get_endpoint(
+        self, session: Session, principal: Caller, endpoint_id: FromPath[str]
+    ) -> EndpointOut:
+        """One endpoint, with why it was disabled if it was."""
+        return endpoint_out(
+            await webhooks.get_endpoint(session, team_scope(principal), endpoint_id)
+        )
+
+    @patch("/{endpoint_id:str}")
+    async def update_endpoint(
+        self,
+        state: State,
+        session: Session,
+        principal: Caller,
+        endpoint_id: FromPath[str],
+        data: JSONBody[EndpointUpdate],
+    ) -> EndpointOut:
+        """Change the URL (checked again), the event types (`[]`: all), the description
+        (`""` clears it), or `enabled` (true re-enables a disabled endpoint)."""
+        changes = EndpointChanges(
+            url=data.url,
+            event_types=data.event_types,
+            description=data.description,
+            enabled=data.enabled,
+        )
+        endpoint = await webhooks.update_endpoint(
+            session, team_scope(principal), endpoint_id, changes, allowed_networks(state)
+        )
+        await session.commit()
+        return endpoint_out(endpoint)
+
+    @delete("/{endpoint_id:str}", status_code=204)
+    async def delete_endpoint(
+        self, session: Session, principal: Caller, endpoint_id: FromPath[str]
+    ) -> None:
+        """Delete the endpoint and its delivery log; nothing more is sent to it."""
+        await webhooks.delete_endpoint(session, team_scope(principal), endpoint_id)
+        await session.commit()
+
+    @post("/{endpoint_id:str}/rotate-secret", status_code=200)
+    async def rotate_secret(
+        self,
+        state: State,
+        session: Session,
+        principal: Caller,
+        endpoint_id: FromPath[str],
+        data: JSONBody[RotateSecret | None] = None,
+    ) -> EndpointWithSecret:
+        """A new secret, shown only here. The old one keeps signing alongside it for
+        `overlap_seconds` (default: the configured overlap, 24 h): both signatures are sent,
+        so consumers can switch without missing an event."""
+        seconds = data.overlap_seconds if data and data.overlap_seconds is not None else None
+        if seconds is None:
+            seconds = resources(state).settings.webhook_rotation_overlap_seconds
+        endpoint = await webhooks.rotate_secret(
+            session, team_scope(principal), endpoint_id, seconds
+        )
+        await session.commit()
+        return endpoint_with_secret(endpoint)
+
+    @post("/{endpoint_id:str}/test", status_code=202)
+    async def send_test(
+        self, state: State, session: Session, principal: Caller, endpoint_id: FromPath[str]
+    ) -> DeliveryOut:
+        """Send a `ping` event to this endpoint now (whatever its event types); follow it in
+        the deliveries log. 409 while the endpoint is disabled."""
+        log = await webhooks.send_test(session, team_scope(principal), endpoint_id)
+        await session.commit()
+        resources(state).wakeups.enqueue(DELIVER_TASK, log.delivery.id)
+        return delivery_out(log)
+
+    @get("/{endpoint_id:str}/deliveries")
+    async def list_deliveries(
+        self,
+        session: Session,
+        principal: Caller,
+        endpoint_id: FromPath[str],
+        limit: FromQuery[int] = DEFAULT_LIMIT,
+        cursor: FromQuery[str | None] = None,
+    ) -> Page:
+        """Deliveries to this endpoint, newest first, each with every attempt: status code,
+        latency, error, the first KB of the answer, and when the next attempt is due."""
+        rows = await webhooks.list_deliveries(
+            session,
+            team_scope(principal),
+            endpoint_id,
+            cursor=id_cursor(cursor, "dlv_"),
+            limit=check_limit(limit) + 1,
+        )
+        page, next_cursor = split_page(rows, limit, lambda row: row.delivery.id)
+        return Page([delivery_out(row) for row in page], next_cursor)
+
+
+class WebhookDeliveryController(Controller):
+    path = "/v1/webhook-deliveries"
+    tags = ["webhooks"]
+
+    @post("/{delivery_id:str}/retry", status_code=202)
+    async def retry_delivery(
+        self, state: State, session: Session, principal: Caller, delivery_id: FromPath[str]
+    ) -> DeliveryOut:
+        """Send this delivery again now (also one that was delivered or given up), with the
+        same `webhook-id`. 409 while its endpoint is disabled."""
+        log = await webhooks.retry_delivery(session, team_scope(principal), delivery_id)
+        await session.commit()
+        resources(state).wakeups.enqueue(DELIVER_TASK, delivery_id)
+        return delivery_out(log)

@@ -1,0 +1,151 @@
+"""Outbound safety: where a webhook may be sent.
+
+A consumer's URL is resolved and every address it resolves to is checked, at registration and
+again before each attempt; the attempt then connects to the address that was checked (see
+`sender.pinned_request`), so a DNS answer that changes between check and connect (rebinding)
+cannot steer a request inside. Link-local and cloud metadata addresses are always refused;
+loopback, private and other non-global ranges only pass when the operator's allow-list names
+them (internal consumers live on private networks).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import ipaddress
+import socket
+from collections.abc import Awaitable, Callable, Iterable, Sequence
+from dataclasses import dataclass
+
+import httpx
+
+Address = ipaddress.IPv4Address | ipaddress.IPv6Address
+Network = ipaddress.IPv4Network | ipaddress.IPv6Network
+Resolver = Callable[[str, int], Awaitable[list[Address]]]
+
+MAX_URL_LENGTH = 2048
+METADATA_HOSTS = frozenset({"metadata.google.internal", "metadata.goog"})
+METADATA_ADDRESSES = frozenset(
+    ipaddress.ip_address(a) for a in ("169.254.169.254", "fd00:ec2::254", "100.100.100.200")
+)
+# Never a destination, whatever the allow-list says.
+_ALWAYS = ("169.254.0.0/16", "fe80::/10", "0.0.0.0/8", "::/128", "224.0.0.0/4", "240.0.0.0/4")
+ALWAYS_REFUSED = tuple(ipaddress.ip_network(n) for n in (*_ALWAYS, "ff00::/8"))
+# Refused unless allow-listed; named so the refusal says which rule applied.
+PRIVATE = {
+    "loopback": ("127.0.0.0/8", "::1/128"),
+    "private": ("10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "fc00::/7", "100.64.0.0/10"),
+}
+_PRIVATE = tuple(
+    (kind, ipaddress.ip_network(n)) for kind, networks in PRIVATE.items() for n in networks
+)
+_NAT64 = ipaddress.ip_network("64:ff9b::/96")
+
+
+class UnsafeUrlError(ValueError):
+    """The URL may not be used as a webhook destination; the message says why."""
+
+
+@dataclass(frozen=True)
+class Target:
+    url: httpx.URL
+    host: str
+    port: int
+
+
+@dataclass(frozen=True)
+class Pinned:
+    target: Target
+    address: Address
+
+
+def parse_networks(value: str) -> tuple[Network, ...]:
+    """`FTJOBS_WEBHOOK_ALLOWED_NETWORKS`: comma-separated CIDRs (a bare address is a /32)."""
+    try:
+        return tuple(
+            ipaddress.ip_network(p.strip(), strict=False) for p in value.split(",") if p.strip()
+        )
+    except ValueError as error:
+        raise ValueError(f"FTJOBS_WEBHOOK_ALLOWED_NETWORKS: {error}") from error
+
+
+def check_url(url: str) -> Target:
+    """The checks that need no DNS: scheme, host, length, known metadata names."""
+    if len(url) > MAX_URL_LENGTH:
+        raise UnsafeUrlError(f"the URL is longer than {MAX_URL_LENGTH} characters")
+    try:
+        parsed = httpx.URL(url)
+    except (httpx.InvalidURL, ValueError, TypeError) as error:
+        raise UnsafeUrlError(f"not a valid URL: {error}") from error
+    if parsed.scheme not in ("http", "https"):
+        raise UnsafeUrlError("only http and https URLs can receive webhooks")
+    host = parsed.host.rstrip(".").lower()
+    if not host:
+        raise UnsafeUrlError("the URL has no host")
+    if host in METADATA_HOSTS:
+        raise UnsafeUrlError(f"{host} is a cloud metadata service and never receives webhooks")
+    port = parsed.port or (443 if parsed.scheme == "https" else 80)
+    return Target(parsed, host, port)
+
+
+def refusal(address: Address, allowed: Sequence[Network]) -> str | None:
+    """Why `address` may not be connected to, or None when it may."""
+    address = _embedded_ipv4(address)
+    if address in METADATA_ADDRESSES:
+        return f"{address} is a cloud metadata address"
+    if any(address in network for network in ALWAYS_REFUSED):
+        return f"{address} is link-local, multicast or unspecified"
+    if any(address in network for network in allowed if network.version == address.version):
+        return None
+    for kind, network in _PRIVATE:
+        if network.version == address.version and address in network:
+            return f"{address} is a {kind} address ({network}) not in the allowed networks"
+    if not address.is_global:
+        return f"{address} is a reserved address not in the allowed networks"
+    return None
+
+
+def _embedded_ipv4(address: Address) -> Address:
+    """IPv6 forms that reach an IPv4 host are judged as that host."""
+    if isinstance(address, ipaddress.IPv6Address):
+        if address.ipv4_mapped is not None:
+            return address.ipv4_mapped
+        if address.sixtofour is not None:
+            return address.sixtofour
+        if address in _NAT64:
+            return ipaddress.IPv4Address(int(address) & 0xFFFFFFFF)
+    return address
+
+
+def pick_address(host: str, addresses: Iterable[Address], allowed: Sequence[Network]) -> Address:
+    """Every address must pass (a name with one bad record is refused as a whole, so which one
+    the connection would use never matters); the first is the one connected to."""
+    found = list(dict.fromkeys(addresses))
+    if not found:
+        raise UnsafeUrlError(f"{host} does not resolve to any address")
+    for address in found:
+        reason = refusal(address, allowed)
+        if reason is not None:
+            shown = "" if str(address) == host else f"{host} resolves to "
+            raise UnsafeUrlError(f"{shown}{reason}")
+    return found[0]
+
+
+async def resolve(host: str, port: int) -> list[Address]:
+    try:
+        return [ipaddress.ip_address(host)]
+    except ValueError:
+        pass
+    loop = asyncio.get_running_loop()
+    try:
+        infos = await loop.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    except socket.gaierror as error:
+        raise UnsafeUrlError(f"cannot resolve {host}: {error.strerror}") from error
+    # The scope id of a link-local IPv6 answer ("fe80::1%eth0") is not part of the address.
+    return [ipaddress.ip_address(str(info[4][0]).split("%")[0]) for info in infos]
+
+
+async def pin(url: str, allowed: Sequence[Network], resolver: Resolver = resolve) -> Pinned:
+    """Checks `url` and everything its host resolves to now; returns the address to use."""
+    target = check_url(url)
+    address = pick_address(target.host, await resolver(target.host, target.port), allowed)
+    return Pinned(target, address)
