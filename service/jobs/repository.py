@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Select, func, select, update
+from sqlalchemy import Select, func, select, text, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -115,6 +115,12 @@ async def reschedule(
         .values(wake_at=func.now() + delay, attempts=0)
     )
     await session.execute(query)
+
+
+async def relax_durability(session: AsyncSession) -> None:
+    """This transaction's commit does not wait for the WAL flush. For poll results only: if the
+    server crashes in that instant, the next poll writes them again."""
+    await session.execute(text("SET LOCAL synchronous_commit TO OFF"))
 
 
 async def set_fields(session: AsyncSession, job_id: str, **values: Any) -> None:
