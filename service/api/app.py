@@ -5,14 +5,24 @@ from __future__ import annotations
 from litestar import Litestar
 from litestar.datastructures import State
 from litestar.di import Provide
+from litestar.middleware import DefineMiddleware
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import SwaggerRenderPlugin
 
 from service.api.datasets import DatasetController
-from service.api.deps import Resources, provide_principal, provide_session
+from service.api.deps import Resources, provide_session
 from service.api.health import live, ready
+from service.api.job_results import JobResultsController
 from service.api.jobs import JobController
+from service.api.metrics import metrics
+from service.api.middleware import RequestContextMiddleware, new_http_metrics, start_edge, stop_edge
+from service.api.openai_webhooks import openai_webhook
+from service.api.ops import stats
+from service.api.pipelines import PipelineController
 from service.api.problems import EXCEPTION_HANDLERS
+from service.api.ratelimit import provide_caller
+from service.api.sse import stream_events
+from service.api.webhooks import WebhookDeliveryController, WebhookEndpointController
 from service.blobstore import BlobStore
 from service.config import Settings
 from service.db.engine import create_engine, session_factory
@@ -43,22 +53,42 @@ def build_resources(settings: Settings) -> Resources:
 
 
 def create_app(settings: Settings) -> Litestar:
+    http_metrics = new_http_metrics()
+
     async def start(app: Litestar) -> None:
         app.state.resources = build_resources(settings)
+        await start_edge(app.state, settings, http_metrics)
 
     async def stop(app: Litestar) -> None:
+        await stop_edge(app.state)
         res: Resources | None = app.state.get("resources")
         if res is not None:
             await res.engine.dispose()
             res.redis.close()
 
     return Litestar(
-        route_handlers=[live, ready, DatasetController, JobController],
+        route_handlers=[
+            live,
+            ready,
+            DatasetController,
+            JobController,
+            JobResultsController,
+            openai_webhook,
+            PipelineController,
+            WebhookEndpointController,
+            WebhookDeliveryController,
+            stats,
+            stream_events,
+            metrics,
+        ],
         dependencies={
             "session": Provide(provide_session),
-            "principal": Provide(provide_principal),
+            "principal": Provide(provide_caller),
         },
+        middleware=[DefineMiddleware(RequestContextMiddleware, metrics=http_metrics)],
         exception_handlers=EXCEPTION_HANDLERS,
+        # Logging is the process's (service.logs): Litestar must not add its own root handler.
+        logging_config=None,
         on_startup=[start],
         on_shutdown=[stop],
         state=State({}),

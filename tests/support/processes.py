@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import socket
@@ -14,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import psutil
 
 
 def free_port() -> int:
@@ -78,18 +80,35 @@ class Stack:
 
     def start_workers(self, count: int = 1) -> None:
         for index in range(count):
-            self.spawn(
-                f"worker{index}",
-                "worker",
-                "--name",
-                f"e2e-{os.getpid()}-{index}-{time.monotonic_ns()}",
-            )
+            self.start_worker(index)
         self.spawn("scheduler", "scheduler")
+
+    def start_worker(self, index: int = 0) -> None:
+        """One RQ worker `worker<index>`: at the start, or again after it was killed (under a
+        new name, as a restarted pod would be)."""
+        self.spawn(
+            f"worker{index}",
+            "worker",
+            "--name",
+            f"e2e-{os.getpid()}-{index}-{time.monotonic_ns()}",
+        )
 
     def kill(self, name: str, sig: int = signal.SIGKILL) -> None:
         process = self.processes.pop(name)
         process.send_signal(sig)
         process.wait(timeout=30)
+
+    def kill_tree(self, name: str) -> None:
+        """SIGKILL a process and everything it forked (an RQ worker's work-horse too, which
+        would otherwise finish its job): as when the machine under it dies."""
+        parent = psutil.Process(self.processes[name].pid)
+        parent.suspend()  # a stopped process forks no new work-horse while we look
+        children = parent.children(recursive=True)
+        self.kill(name)
+        for child in children:
+            with contextlib.suppress(psutil.NoSuchProcess):
+                child.kill()
+        psutil.wait_procs(children, timeout=30)
 
     def stop_all(self) -> None:
         for process in self.processes.values():

@@ -1,0 +1,187 @@
+"""/v1/pipelines: SFT, then DPO on the SFT model, in one request."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+import msgspec
+from litestar import Controller, Request, Response, get, post
+from litestar.background_tasks import BackgroundTask
+from litestar.datastructures import State
+from litestar.params import FromPath, FromQuery, JSONBody
+
+from service.api.deps import Caller, Session, resources, team_scope
+from service.api.idempotency import run_once
+from service.api.pagination import DEFAULT_LIMIT, check_limit, id_cursor, split_page
+from service.api.schemas import HyperparameterValue, Page
+from service.db.pipeline_models import Pipeline
+from service.pipelines import service as pipelines
+from service.pipelines.service import PipelineRequest
+
+
+class SftStage(msgspec.Struct, forbid_unknown_fields=True):
+    fraction: float = 1.0
+    hyperparameters: dict[str, HyperparameterValue] | None = None
+
+
+class DpoStage(msgspec.Struct, forbid_unknown_fields=True):
+    hyperparameters: dict[str, HyperparameterValue] | None = None
+
+
+class PipelineCreate(msgspec.Struct, forbid_unknown_fields=True):
+    dataset_id: str
+    model: str
+    sft: SftStage | None = None
+    dpo: DpoStage | None = None
+    suffix: str | None = None
+    seed: int | None = None
+    metadata: dict[str, str] | None = None
+
+
+class SftStageOut(msgspec.Struct):
+    fraction: float
+    hyperparameters: dict[str, Any]
+
+
+class DpoStageOut(msgspec.Struct):
+    hyperparameters: dict[str, Any]
+
+
+class PipelineError(msgspec.Struct):
+    code: str
+    message: str
+
+
+class PipelineOut(msgspec.Struct):
+    id: str
+    status: str
+    dataset_id: str
+    sft_dataset_id: str
+    sft_job_id: str
+    dpo_job_id: str | None
+    model: str
+    fine_tuned_model: str | None
+    failed_stage: str | None
+    error: PipelineError | None
+    suffix: str | None
+    seed: int | None
+    metadata: dict[str, Any]
+    sft: SftStageOut
+    dpo: DpoStageOut
+    cancel_requested_at: datetime | None
+    created_at: datetime
+    updated_at: datetime
+    finished_at: datetime | None
+    team: str
+
+
+class PipelineController(Controller):
+    path = "/v1/pipelines"
+    tags = ["pipelines"]
+
+    @post("/", status_code=202)
+    async def create_pipeline(
+        self,
+        request: Request[Any, Any, State],
+        session: Session,
+        principal: Caller,
+        data: JSONBody[PipelineCreate],
+    ) -> Response[PipelineOut]:
+        """SFT, then DPO from the SFT model. From a DPO dataset, builds an SFT dataset (the input
+        messages + the preferred output, for `sft.fraction` of the examples, chosen reproducibly
+        by `seed`), validates and stores it as a dataset of its own, and starts the SFT job; the
+        DPO job starts when it succeeds. 422 when fewer than 10 examples would be selected.
+        With an `Idempotency-Key` header, a retry gets the first response again."""
+        res = resources(request.app.state)
+
+        async def create() -> Response[PipelineOut]:
+            pipeline = await pipelines.create(
+                session, res.blobs, principal.team, pipeline_request(data), lease=res.settings_lease
+            )
+            # Runs after the commit; a replay does not enqueue again.
+            enqueue = BackgroundTask(res.wakeups.advance_job, pipeline.sft_job_id)
+            return Response(pipeline_out(pipeline), status_code=202, background=enqueue)
+
+        return await run_once(request, session, principal.team, create, body=data)
+
+    @get("/")
+    async def list_pipelines(
+        self,
+        session: Session,
+        principal: Caller,
+        status: FromQuery[list[str] | None] = None,
+        limit: FromQuery[int] = DEFAULT_LIMIT,
+        cursor: FromQuery[str | None] = None,
+    ) -> Page:
+        """Pipelines, newest first; `status` (repeatable) filters."""
+        rows = await pipelines.list_page(
+            session,
+            team_scope(principal),
+            statuses=status or [],
+            cursor=id_cursor(cursor, "pl_"),
+            limit=check_limit(limit) + 1,
+        )
+        page, next_cursor = split_page(rows, limit, lambda row: row.id)
+        return Page([pipeline_out(row) for row in page], next_cursor)
+
+    @get("/{pipeline_id:str}")
+    async def get_pipeline(
+        self, session: Session, principal: Caller, pipeline_id: FromPath[str]
+    ) -> PipelineOut:
+        """One pipeline: its status, both jobs, the final model, or which stage failed and why."""
+        return pipeline_out(await pipelines.get(session, team_scope(principal), pipeline_id))
+
+    @post("/{pipeline_id:str}/cancel", status_code=202)
+    async def cancel_pipeline(
+        self, state: State, session: Session, principal: Caller, pipeline_id: FromPath[str]
+    ) -> PipelineOut:
+        """Cancel the running stage's job and never start the next stage; the pipeline is
+        `cancelled` once OpenAI confirms. Idempotent; 409 when the pipeline has finished."""
+        pipeline = await pipelines.request_cancel(session, team_scope(principal), pipeline_id)
+        await session.commit()
+        resources(state).wakeups.advance_job(pipelines.stage_job_id(pipeline))
+        return pipeline_out(pipeline)
+
+
+def pipeline_request(data: PipelineCreate) -> PipelineRequest:
+    sft = data.sft or SftStage()
+    dpo = data.dpo or DpoStage()
+    return PipelineRequest(
+        dataset_id=data.dataset_id,
+        model=data.model,
+        sft_fraction=sft.fraction,
+        sft_hyperparameters=dict(sft.hyperparameters or {}),
+        dpo_hyperparameters=dict(dpo.hyperparameters or {}),
+        suffix=data.suffix,
+        seed=data.seed,
+        metadata=dict(data.metadata or {}),
+    )
+
+
+def pipeline_out(pipeline: Pipeline) -> PipelineOut:
+    error = None
+    if pipeline.error_code is not None:
+        error = PipelineError(pipeline.error_code, pipeline.error_message or "")
+    return PipelineOut(
+        id=pipeline.id,
+        status=pipeline.status,
+        dataset_id=pipeline.dataset_id,
+        sft_dataset_id=pipeline.sft_dataset_id,
+        sft_job_id=pipeline.sft_job_id,
+        dpo_job_id=pipeline.dpo_job_id,
+        model=pipeline.model,
+        fine_tuned_model=pipeline.fine_tuned_model,
+        failed_stage=pipeline.failed_stage,
+        error=error,
+        suffix=pipeline.suffix,
+        seed=pipeline.seed,
+        metadata=pipeline.pipeline_metadata,
+        sft=SftStageOut(pipeline.sft_fraction, pipeline.sft_hyperparameters),
+        dpo=DpoStageOut(pipeline.dpo_hyperparameters),
+        cancel_requested_at=pipeline.cancel_requested_at,
+        created_at=pipeline.created_at,
+        updated_at=pipeline.updated_at,
+        finished_at=pipeline.finished_at,
+        team=pipeline.team,
+    )
