@@ -9,6 +9,7 @@ from service.blobstore import BlobStore
 from service.config import Settings
 from service.db.engine import create_engine, session_factory
 from service.jobs.hooks import JobHooks
+from service.jobs.batch import CONCURRENCY
 from service.jobs.lifecycle import Runtime
 from service.jobs.timing import Timing
 from service.pipelines.hooks import on_job_finished
@@ -26,11 +27,12 @@ def timing(settings: Settings) -> Timing:
 
 @asynccontextmanager
 async def job_runtime(settings: Settings) -> AsyncIterator[Runtime]:
-    """A runtime for one RQ job: its own engine without a pool, because RQ forks a work-horse
-    per job and a pool must never cross a fork."""
+    """A runtime for one RQ job. RQ forks a work-horse per job and a pool must never cross a
+    fork, so the engine is made here, inside the work-horse, and disposed with the job; its small
+    pool serves a poll round's concurrent writes."""
     if not settings.database_url:
         raise RuntimeError("FTJOBS_DATABASE_URL is not set")
-    engine = create_engine(settings.database_url, pooled=False)
+    engine = create_engine(settings.database_url, pool_size=CONCURRENCY // 2)
     provider = build_provider(settings)
     try:
         yield Runtime(

@@ -87,20 +87,23 @@ def _older(remote: RemoteJob, oldest: datetime | None) -> bool:
 async def _refresh(
     rt: Runtime, job: Job, remote: RemoteJob, round_number: int, limit: asyncio.Semaphore
 ) -> tuple[bool, int]:
-    """Returns (whether anything changed, OpenAI calls made)."""
-    events: list[RemoteEvent] = []
-    reads = 0
-    if _events_due(job, remote, round_number):
-        async with limit:
-            events = await rt.provider.list_new_events(remote.id, job.openai_last_event_id)
-        reads = 1
-    if not events and not _differs(job, remote):
-        return False, reads
+    """Returns (whether anything changed, OpenAI calls made). At most CONCURRENCY run at once:
+    that bounds both the requests in flight and the database connections."""
     async with limit:
+        events: list[RemoteEvent] = []
+        reads = 0
+        if _events_due(job, remote, round_number):
+            events = await rt.provider.list_new_events(remote.id, job.openai_last_event_id)
+            reads = 1
+        if not events and not _differs(job, remote):
+            return False, reads
         produced = await results.fetch(rt.provider, remote, events)
-    async with rt.sessions.begin() as session:
-        await apply_remote(session, job.id, remote, events, rt.timing, rt.hooks, produced)
-    return True, reads
+        async with rt.sessions.begin() as session:
+            # Losing this commit in a crash loses it whole; the row then still says "poll
+            # me", so the next round writes it again. No need to wait for the disk.
+            await repository.relax_durability(session)
+            await apply_remote(session, job.id, remote, events, rt.timing, rt.hooks, produced)
+        return True, reads
 
 
 def _differs(job: Job, remote: RemoteJob) -> bool:

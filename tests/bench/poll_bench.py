@@ -138,7 +138,7 @@ def _row(job_id: str, remote_id: str, dataset_id: str) -> dict[str, Any]:
 async def rounds(
     database_url: str, base_url: str, ids: list[str], count: int, root: Path
 ) -> list[tuple[float, float]]:
-    engine = create_engine(database_url, pooled=False)  # as in a worker's job
+    engine = create_engine(database_url, pool_size=batch.CONCURRENCY // 2)  # as a worker's
     provider = OpenAIProvider(api_key="sk-bench", base_url=f"{base_url}/v1", timeout=60)
     rt = Runtime(
         engine=engine,
