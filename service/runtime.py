@@ -8,8 +8,8 @@ from contextlib import asynccontextmanager
 from service.blobstore import BlobStore
 from service.config import Settings
 from service.db.engine import create_engine, session_factory
-from service.jobs.hooks import JobHooks
 from service.jobs.batch import CONCURRENCY
+from service.jobs.hooks import JobHooks
 from service.jobs.lifecycle import Runtime
 from service.jobs.timing import Timing
 from service.pipelines.hooks import on_job_finished
