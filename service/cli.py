@@ -10,13 +10,14 @@ import uvicorn
 from service.cli_datasets import convert_command, validate_command
 from service.config import Settings, get_settings
 from service.emulator.config import EmulatorConfig
-from service.logs import configure
+from service.logs import configure, dict_config
 
 
 @click.group()
 def main() -> None:
     """finetune-jobs: fine-tune models on preference data."""
-    configure(get_settings().log_level)
+    settings = get_settings()
+    configure(settings.log_level, settings.log_format)
 
 
 @main.command()
@@ -25,8 +26,10 @@ def main() -> None:
 @click.option("--workers", default=1, show_default=True, help="uvicorn worker processes")
 def api(host: str, port: int, workers: int) -> None:
     """Serve the HTTP API."""
+    settings = get_settings()
     uvicorn.run(
         "service.api.main:app",
+        log_config=dict_config(settings.log_level, settings.log_format),
         host=host,
         port=port,
         workers=workers,

@@ -17,10 +17,12 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from service.config import Settings
 from service.db.engine import create_engine, session_factory
 from service.jobs.reconcile import claim_due_jobs
+from service.ops.idempotency import purge_expired
 from service.queue import WakeUps, connect
 from service.webhooks.reconcile import DELIVER_TASK, claim_due_deliveries
 
 log = logging.getLogger(__name__)
+PURGE_EVERY_SECONDS = 300.0
 
 
 def run_scheduler(settings: Settings, *, once: bool = False) -> None:
@@ -43,13 +45,27 @@ async def _loop(settings: Settings, *, once: bool) -> None:
         loop.add_signal_handler(sig, stop.set)
     lease = timedelta(seconds=settings.lease_seconds)
     log.info("scheduler started: every %.1fs", settings.scheduler_interval_seconds)
+    next_purge = 0.0
     while not stop.is_set():
         await _tick(sessions, wakeups, lease)
+        if loop.time() >= next_purge:
+            await _purge(sessions)
+            next_purge = loop.time() + PURGE_EVERY_SECONDS
         if once:
             break
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(stop.wait(), settings.scheduler_interval_seconds)
     await engine.dispose()
+
+
+async def _purge(sessions: async_sessionmaker[AsyncSession]) -> None:
+    try:
+        purged = await purge_expired(sessions)
+    except Exception:  # housekeeping: never stop the scheduler for it
+        log.warning("purging expired idempotency keys failed", exc_info=True)
+        return
+    if purged:
+        log.info("purged %d expired idempotency key(s)", purged)
 
 
 async def _tick(

@@ -7,12 +7,14 @@ import asyncio
 from service.config import get_settings
 from service.jobs import batch, lifecycle
 from service.jobs.batch import round_number
+from service.logs import log_context
 from service.runtime import job_runtime
 
 
 def advance_job(job_id: str) -> None:
     """Take the job one step further: submit, poll, or cancel, as its row says."""
-    asyncio.run(_advance(job_id))
+    with log_context(job_id=job_id):
+        asyncio.run(_advance(job_id))
 
 
 async def _advance(job_id: str) -> None:

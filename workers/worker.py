@@ -5,6 +5,7 @@ from __future__ import annotations
 from rq import Queue, Worker
 from rq.serializers import JSONSerializer
 
+from service import telemetry
 from service.config import Settings
 from service.queue import connect
 
@@ -15,4 +16,6 @@ def run_worker(settings: Settings, *, burst: bool = False, name: str | None = No
     redis = connect(settings.redis_url)
     queue = Queue(settings.queue_name, connection=redis, serializer=JSONSerializer)
     worker = Worker([queue], connection=redis, serializer=JSONSerializer, name=name)
+    # Work-horses fork from here and keep the counters' Redis connection.
+    telemetry.configure(settings.redis_url)
     worker.work(burst=burst, logging_level=settings.log_level)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import io
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -13,6 +15,7 @@ from litestar.params import FromPath, FromQuery
 from litestar.response import File
 
 from service.api.deps import Caller, Session, resources, team_scope
+from service.api.idempotency import IDEMPOTENCY_KEY, run_once
 from service.api.pagination import DEFAULT_LIMIT, check_limit, id_cursor, split_page
 from service.api.schemas import DatasetOut, Page, dataset_out
 from service.api.uploads import Spooled, spool_body
@@ -43,13 +46,23 @@ class DatasetController(Controller):
         format: FromQuery[str | None] = None,
     ) -> Response[DatasetOut]:
         """Validate and store a dataset: 201 when new, 200 when these bytes are already stored
-        for your team, 422 with the whole validation report when invalid, 413 when too large."""
+        for your team, 422 with the whole validation report when invalid, 413 when too large.
+        With an `Idempotency-Key` header, a retry gets the first response again."""
         res = resources(request.app.state)
-        async with spooled_upload(request) as (spool, received):
+        async with spooled_upload(request) as (spool, received, sha256):
             options = upload_options(received, name, kind, format)
-            stored = await datasets.store_upload(session, res.blobs, principal.team, spool, options)
-        await session.commit()
-        return Response(dataset_out(stored.dataset), status_code=201 if stored.created else 200)
+
+            async def store() -> Response[DatasetOut]:
+                stored = await datasets.store_upload(
+                    session, res.blobs, principal.team, spool, options
+                )
+                return Response(
+                    dataset_out(stored.dataset), status_code=201 if stored.created else 200
+                )
+
+            # The body is never buffered: the key's fingerprint is the spool's digest + options.
+            fingerprint = {"sha256": sha256, "options": options}
+            return await run_once(request, session, principal.team, store, body=fingerprint)
 
     @post("/validate", request_max_body_size=None, status_code=200, description=UPLOAD_DOC)
     async def validate(
@@ -61,7 +74,7 @@ class DatasetController(Controller):
         format: FromQuery[str | None] = None,
     ) -> dict[str, Any]:
         """Validate (and convert) without storing anything: 200 with the report either way."""
-        async with spooled_upload(request) as (spool, received):
+        async with spooled_upload(request) as (spool, received, _):
             return await datasets.validate_only(spool, upload_options(received, name, kind, format))
 
     @get("/")
@@ -112,15 +125,31 @@ class DatasetController(Controller):
 
 
 @asynccontextmanager
-async def spooled_upload(request: Request[Any, Any, State]) -> AsyncIterator[tuple[Path, Spooled]]:
+async def spooled_upload(
+    request: Request[Any, Any, State],
+) -> AsyncIterator[tuple[Path, Spooled, str | None]]:
+    """The spooled body, what came with it, and (for an Idempotency-Key) its sha256, computed
+    while it streams to disk."""
     res = resources(request.app.state)
     spool = res.blobs.temp_path(".upload")
+    digest = hashlib.sha256() if IDEMPOTENCY_KEY in request.headers else None
     try:
-        with spool.open("wb") as sink:
+        with DigestingWriter(io.FileIO(spool, "wb"), digest) as sink:
             received = await spool_body(request, sink, res.settings.max_upload_bytes)
-        yield spool, received
+        yield spool, received, digest.hexdigest() if digest else None
     finally:
         discard(spool)
+
+
+class DigestingWriter(io.BufferedWriter):
+    def __init__(self, raw: io.FileIO, digest: Any) -> None:
+        super().__init__(raw, buffer_size=1024 * 1024)
+        self._digest = digest
+
+    def write(self, data: Any, /) -> int:
+        if self._digest is not None:
+            self._digest.update(data)
+        return super().write(data)
 
 
 def upload_options(

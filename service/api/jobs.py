@@ -5,12 +5,14 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from litestar import Controller, Request, get, post
+from litestar import Controller, Request, Response, get, post
+from litestar.background_tasks import BackgroundTask
 from litestar.datastructures import State
 from litestar.params import FromPath, FromQuery, JSONBody
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from service.api.deps import Caller, Session, resources, team_scope
+from service.api.idempotency import run_once
 from service.api.pagination import DEFAULT_LIMIT, check_limit, id_cursor, seq_cursor, split_page
 from service.api.schemas import JobCreate, JobOut, Page, event_out, job_out
 from service.auth.service import Principal
@@ -25,17 +27,26 @@ class JobController(Controller):
 
     @post("/", status_code=202)
     async def create_job(
-        self, state: State, session: Session, principal: Caller, data: JSONBody[JobCreate]
-    ) -> JobOut:
+        self,
+        request: Request[Any, Any, State],
+        session: Session,
+        principal: Caller,
+        data: JSONBody[JobCreate],
+    ) -> Response[JobOut]:
         """Accept a fine-tuning job (DPO by default). It is `pending` until a worker has
-        uploaded the dataset and created the job at OpenAI."""
-        res = resources(state)
-        job = await jobs.create(
-            session, principal.team, job_request(data), lease=res.settings_lease
-        )
-        await session.commit()
-        res.wakeups.advance_job(job.id)
-        return job_out(job)
+        uploaded the dataset and created the job at OpenAI. With an `Idempotency-Key` header,
+        a retry gets the first response again (`Idempotent-Replayed: true`)."""
+        res = resources(request.app.state)
+
+        async def create() -> Response[JobOut]:
+            job = await jobs.create(
+                session, principal.team, job_request(data), lease=res.settings_lease
+            )
+            # Runs after the commit; a replay does not enqueue again.
+            enqueue = BackgroundTask(res.wakeups.advance_job, job.id)
+            return Response(job_out(job), status_code=202, background=enqueue)
+
+        return await run_once(request, session, principal.team, create, body=data)
 
     @get("/")
     async def list_jobs(

@@ -25,6 +25,7 @@ from service.providers.base import (
     WebhookNotice,
 )
 from service.providers.results import decode_result_file, parse_metrics_csv
+from service.telemetry import count_openai_request
 
 # Files above this must go through the Uploads API in parts.
 FILES_API_LIMIT = 512 * 1024 * 1024
@@ -43,7 +44,7 @@ class OpenAIProvider:
         await self._client.close()
 
     async def upload_file(self, filename: str, stream: BinaryIO, size: int) -> str:
-        async with _translated_errors():
+        async with _translated_errors("upload_file"):
             if size > FILES_API_LIMIT:
                 return await self._upload_in_parts(filename, stream, size)
             created = await self._client.files.create(
@@ -67,7 +68,7 @@ class OpenAIProvider:
         return done.file.id
 
     async def find_file(self, filename: str) -> str | None:
-        async with _translated_errors():
+        async with _translated_errors("find_file"):
             async for item in self._client.files.list(purpose="fine-tune", limit=1000):
                 if item.filename == filename:
                     return item.id
@@ -76,7 +77,7 @@ class OpenAIProvider:
     async def create_job(self, spec: JobSpec) -> RemoteJob:
         method_type = _METHOD_TYPES[spec.method]
         method: Any = {"type": method_type, method_type: {"hyperparameters": spec.hyperparameters}}
-        async with _translated_errors(ambiguous_on_transport=True):
+        async with _translated_errors("create_job", ambiguous_on_transport=True):
             job = await self._client.fine_tuning.jobs.create(
                 model=spec.model,
                 training_file=spec.training_file,
@@ -89,7 +90,7 @@ class OpenAIProvider:
         return to_remote_job(job)
 
     async def find_job(self, metadata_key: str, value: str) -> RemoteJob | None:
-        async with _translated_errors():
+        async with _translated_errors("find_job"):
             page = await self._client.fine_tuning.jobs.list(
                 metadata={metadata_key: value}, limit=10
             )
@@ -98,17 +99,17 @@ class OpenAIProvider:
         return to_remote_job(min(matches, key=lambda job: job.created_at)) if matches else None
 
     async def get_job(self, job_id: str) -> RemoteJob:
-        async with _translated_errors():
+        async with _translated_errors("get_job"):
             return to_remote_job(await self._client.fine_tuning.jobs.retrieve(job_id))
 
     async def list_jobs(self, after: str | None, limit: int) -> tuple[list[RemoteJob], bool]:
-        async with _translated_errors():
+        async with _translated_errors("list_jobs"):
             page = await self._client.fine_tuning.jobs.list(after=after or openai.omit, limit=limit)
         return [to_remote_job(job) for job in page.data], bool(page.has_more)
 
     async def list_new_events(self, job_id: str, after_event_id: str | None) -> list[RemoteEvent]:
         newest_first: list[RemoteEvent] = []
-        async with _translated_errors():
+        async with _translated_errors("list_new_events"):
             async for event in self._client.fine_tuning.jobs.list_events(job_id, limit=100):
                 if event.id == after_event_id:
                     break
@@ -116,20 +117,20 @@ class OpenAIProvider:
         return newest_first[::-1]
 
     async def cancel_job(self, job_id: str) -> RemoteJob:
-        async with _translated_errors():
+        async with _translated_errors("cancel_job"):
             return to_remote_job(await self._client.fine_tuning.jobs.cancel(job_id))
 
     async def pause_job(self, job_id: str) -> RemoteJob:
-        async with _translated_errors():
+        async with _translated_errors("pause_job"):
             return to_remote_job(await self._client.fine_tuning.jobs.pause(job_id))
 
     async def resume_job(self, job_id: str) -> RemoteJob:
-        async with _translated_errors():
+        async with _translated_errors("resume_job"):
             return to_remote_job(await self._client.fine_tuning.jobs.resume(job_id))
 
     async def list_checkpoints(self, job_id: str) -> list[RemoteCheckpoint]:
         checkpoints = []
-        async with _translated_errors():
+        async with _translated_errors("list_checkpoints"):
             async for item in self._client.fine_tuning.jobs.checkpoints.list(job_id, limit=100):
                 metrics = item.metrics.model_dump(exclude_none=True) if item.metrics else {}
                 checkpoints.append(
@@ -144,7 +145,7 @@ class OpenAIProvider:
         return checkpoints
 
     async def result_metrics(self, file_id: str) -> list[dict[str, float]]:
-        async with _translated_errors():
+        async with _translated_errors("result_metrics"):
             content = await self._client.files.content(file_id)
         return parse_metrics_csv(decode_result_file(content.read()))
 
@@ -210,7 +211,8 @@ def to_remote_event(event: FineTuningJobEvent) -> RemoteEvent:
 class _translated_errors:  # noqa: N801  (used as a context manager, reads like one)
     """Turns SDK exceptions into ProviderError, classified permanent or transient."""
 
-    def __init__(self, *, ambiguous_on_transport: bool = False) -> None:
+    def __init__(self, operation: str, *, ambiguous_on_transport: bool = False) -> None:
+        self._operation = operation
         self._ambiguous = ambiguous_on_transport
 
     async def __aenter__(self) -> None:
@@ -219,6 +221,7 @@ class _translated_errors:  # noqa: N801  (used as a context manager, reads like 
     async def __aexit__(
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: object
     ) -> None:
+        count_openai_request(self._operation, _outcome(exc))
         if isinstance(exc, openai.APIStatusError):
             raise translate_status_error(exc) from exc
         if isinstance(exc, openai.APIConnectionError):
@@ -228,6 +231,16 @@ class _translated_errors:  # noqa: N801  (used as a context manager, reads like 
                 retryable=True,
                 ambiguous=self._ambiguous,
             ) from exc
+
+
+def _outcome(exc: BaseException | None) -> str:
+    if exc is None:
+        return "ok"
+    if isinstance(exc, openai.APIStatusError):
+        return "rate_limited" if exc.status_code == 429 else f"http_{exc.status_code // 100}xx"
+    if isinstance(exc, openai.APIConnectionError):
+        return "timeout" if isinstance(exc, openai.APITimeoutError) else "connection_error"
+    return "error"
 
 
 def translate_status_error(exc: openai.APIStatusError) -> ProviderError:

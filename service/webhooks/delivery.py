@@ -23,6 +23,7 @@ from service.db.engine import create_engine, session_factory
 from service.db.locks import try_advisory_lock
 from service.db.webhook_models import WebhookAttempt
 from service.ids import new_id
+from service.telemetry import count_webhook_delivery
 from service.webhooks import backoff, events, repository, ssrf
 from service.webhooks.backoff import RetryPolicy
 from service.webhooks.repository import DELIVERED, FAILED, PENDING, Work
@@ -165,6 +166,7 @@ async def record(
         return  # the endpoint was deleted, or the attempt was recorded already
     await repository.add_attempt(session, _attempt_row(delivery.id, number, result, next_at))
     await _judge_endpoint(session, policy, work, result, now)
+    count_webhook_delivery("ok" if result.delivered else "retry" if status == PENDING else "failed")
 
 
 def _attempt_row(

@@ -88,7 +88,7 @@ def test_pausing_and_resuming_a_running_job(stack: Stack, api_key: str) -> None:
     httpx.post(f"{stack.emulator_url}/_emulator/faults", json={"phase_seconds": 0.5})
     done = api.wait_for(job["id"], TERMINAL)
     assert done["status"] == "succeeded"
-    statuses = [e["data"]["status"] for e in api.events(job["id"]) if e["source"] == "ftjobs"]
+    statuses = [e["data"]["status"] for e in api.events(job["id"]) if e["type"].startswith("job.")]
     assert statuses.index("paused") < statuses.index("succeeded")
 
 

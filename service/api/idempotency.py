@@ -1,0 +1,134 @@
+"""`Idempotency-Key` on creating POSTs, at the edge (the rules are in service.ops.idempotency).
+
+A handler adopts it by handing its work to `run_once` instead of committing itself:
+
+    return await run_once(request, session, principal.team, lambda: create(...), body=data)
+
+`work` returns the response (or the body, sent with the route's status code) and must not
+commit: `run_once` commits, so the remembered response and the work land in one transaction.
+Side effects that must follow the commit (enqueueing) go in the response's `background`, which a
+replay does not carry.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+from datetime import timedelta
+from typing import Any
+
+from litestar import MediaType, Request, Response
+from litestar.datastructures import State
+from litestar.utils import get_enum_string_value
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from service.api.deps import resources
+from service.errors import FieldError, ServiceError
+from service.ops import idempotency
+from service.ops.idempotency import KeyRequest, Policy, StoredResponse
+
+log = logging.getLogger(__name__)
+
+IDEMPOTENCY_KEY = "Idempotency-Key"
+REPLAYED = "Idempotent-Replayed"
+
+
+async def run_once(
+    request: Request[Any, Any, State],
+    session: AsyncSession,
+    team: str,
+    work: Callable[[], Awaitable[Any]],
+    *,
+    body: Any,
+) -> Response[Any]:
+    """Runs `work` and commits. With an Idempotency-Key header: at most once per (team, key);
+    `body` (anything msgspec encodes) is what makes two requests "the same"."""
+    key = request.headers.get(IDEMPOTENCY_KEY)
+    if key is None:
+        response = _as_response(request, await work())
+        await session.commit()
+        return response
+    key_request = _key_request(request, team, key, body)
+    claim = await idempotency.claim(session, key_request, _policy(request))
+    # Committed before the work starts, so a concurrent request with the key sees it in flight.
+    await session.commit()
+    if claim.replay is not None:
+        return _replayed(claim.replay)
+    assert claim.token is not None
+    try:
+        response = _as_response(request, await work())
+        stored = _freeze(request, response)
+        await idempotency.complete(session, key_request, claim.token, stored)
+        await session.commit()
+    except Exception:
+        await session.rollback()
+        await _release(session, key_request, claim.token)
+        raise
+    return Response(
+        stored.body,
+        status_code=stored.status,
+        media_type=stored.media_type,
+        headers=response.headers,
+        background=response.background,
+    )
+
+
+def _key_request(request: Request[Any, Any, State], team: str, key: str, body: Any) -> KeyRequest:
+    problem = idempotency.check_key(key)
+    if problem is not None:
+        raise ServiceError(
+            problem, errors=[FieldError("invalid_idempotency_key", problem, path="/headers")]
+        )
+    path = request.scope.get("path_template") or request.url.path
+    return KeyRequest(
+        team=team,
+        key=key,
+        method=request.method,
+        path=path,
+        fingerprint=idempotency.fingerprint(request.method, path, body),
+    )
+
+
+def _policy(request: Request[Any, Any, State]) -> Policy:
+    settings = resources(request.app.state).settings
+    return Policy(
+        ttl=timedelta(seconds=settings.idempotency_ttl_seconds),
+        lock_timeout=timedelta(seconds=settings.idempotency_lock_seconds),
+    )
+
+
+def _as_response(request: Request[Any, Any, State], result: Any) -> Response[Any]:
+    if isinstance(result, Response):
+        return result
+    return Response(result, status_code=request.route_handler.status_code)
+
+
+def _freeze(request: Request[Any, Any, State], response: Response[Any]) -> StoredResponse:
+    """The exact bytes sent, so a replay is byte-for-byte the first response."""
+    declared = response.media_type or request.route_handler.media_type
+    media_type = get_enum_string_value(declared) if declared else MediaType.JSON.value
+    return StoredResponse(
+        status=response.status_code or request.route_handler.status_code,
+        media_type=media_type,
+        body=response.render(response.content, media_type),
+    )
+
+
+def _replayed(stored: StoredResponse) -> Response[bytes]:
+    return Response(
+        stored.body,
+        status_code=stored.status,
+        media_type=stored.media_type,
+        headers={REPLAYED: "true"},
+    )
+
+
+async def _release(session: AsyncSession, key_request: KeyRequest, token: str) -> None:
+    """Frees the key after failed work, so a retry runs; if even that fails, the key frees
+    itself after the lock timeout."""
+    try:
+        await idempotency.release(session, key_request, token)
+        await session.commit()
+    except Exception:
+        await session.rollback()
+        log.warning("could not release Idempotency-Key after a failed request", exc_info=True)

@@ -1,0 +1,110 @@
+"""GET /metrics: HTTP metrics shared by the API processes of a host, counters shared by every
+process (two real processes increment them), gauges read from Postgres at scrape time."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import textwrap
+import time
+from typing import Any
+
+from litestar.testing import TestClient
+from prometheus_client.parser import text_string_to_metric_families
+
+from service import telemetry
+from service.api.app import create_app
+from service.config import Settings
+from tests.api.conftest import Client, Keys, auth
+from tests.api.helpers import create_job
+from tests.support.services import Backing
+
+
+def scrape(client: Client) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
+    response = client.get("/metrics")
+    assert response.status_code == 200
+    assert response.headers["content-type"].startswith("text/plain")
+    return {
+        (sample.name, tuple(sorted(sample.labels.items()))): sample.value
+        for family in text_string_to_metric_families(response.text)
+        for sample in family.samples
+    }
+
+
+def value(samples: dict[Any, float], name: str, **labels: str) -> float | None:
+    return samples.get((name, tuple(sorted(labels.items()))))
+
+
+def test_http_metrics_by_route_template_and_status(client: Client, keys: Keys) -> None:
+    for _ in range(3):
+        client.get("/v1/jobs/job_01JD0000000000000000000000", headers=auth(keys.team_a))
+    client.get("/v1/jobs", headers=auth(keys.team_a))
+    samples = scrape(client)
+    one = {"method": "GET", "path": "/v1/jobs/{job_id}"}
+    assert value(samples, "ftjobs_http_requests_total", **one, status_code="404") == 3
+    assert value(samples, "ftjobs_http_requests_total", method="GET", path="/v1/jobs",
+                 status_code="200") == 1  # fmt: skip
+    assert value(samples, "ftjobs_http_request_duration_seconds_count", **one) == 3
+    assert value(samples, "ftjobs_http_request_duration_seconds_bucket", **one, le="+Inf") == 3
+    assert value(samples, "ftjobs_metrics_source_up", source="postgres") == 1
+
+
+def test_two_api_processes_on_one_host_answer_the_same_totals(
+    client: Client, settings: Settings, keys: Keys
+) -> None:
+    with TestClient(create_app(settings)) as other:
+        other.get("/v1/jobs", headers=auth(keys.team_a))
+        other.get("/health/live")
+        time.sleep(1.5)  # the other process shares its counts within a second
+        client.get("/health/live")
+        samples = scrape(client)
+    live = {"method": "GET", "path": "/health/live", "status_code": "200"}
+    assert value(samples, "ftjobs_http_requests_total", **live) == 2
+
+
+def test_job_gauges_and_queue_depth_come_from_postgres_and_rq(client: Client, keys: Keys) -> None:
+    for _ in range(2):
+        assert create_job(client, keys.team_a).status_code == 202
+    samples = scrape(client)
+    assert value(samples, "ftjobs_jobs", status="pending") == 2
+    assert value(samples, "ftjobs_jobs", status="succeeded") == 0
+    assert value(samples, "ftjobs_queue_depth", queue="ftjobs") == 2
+    assert (value(samples, "ftjobs_oldest_pending_job_age_seconds") or 0) >= 0
+
+
+COUNTING = textwrap.dedent(
+    """
+    import sys
+    from service import telemetry
+    telemetry.configure(sys.argv[1])
+    for _ in range(200):
+        telemetry.count_openai_request("retrieve_job", "ok")
+    telemetry.count_openai_request("create_job", "rate_limited")
+    telemetry.count_webhook_delivery("ok")
+    """
+)
+
+
+def test_counters_from_separate_worker_processes_add_up(client: Client, clean: Backing) -> None:
+    workers = [
+        subprocess.Popen([sys.executable, "-c", COUNTING, clean.redis_url]) for _ in range(2)
+    ]
+    assert [worker.wait(timeout=60) for worker in workers] == [0, 0]
+    samples = scrape(client)
+    openai = "ftjobs_openai_requests_total"
+    assert value(samples, openai, operation="retrieve_job", outcome="ok") == 400
+    assert value(samples, openai, operation="create_job", outcome="rate_limited") == 2
+    assert value(samples, "ftjobs_webhook_deliveries_total", outcome="ok") == 2
+
+
+def test_counting_never_raises_when_redis_is_gone() -> None:
+    telemetry.configure("redis://127.0.0.1:1/0")
+    try:
+        started = time.monotonic()
+        for _ in range(100):
+            telemetry.count_openai_request("create_job", "ok")
+            telemetry.count_webhook_delivery("ok")
+        # One failed attempt, then counts are dropped without waiting on Redis again.
+        assert time.monotonic() - started < 2
+    finally:
+        telemetry.configure(None)
