@@ -4,12 +4,14 @@ log of every attempt to reach them."""
 from __future__ import annotations
 
 from functools import lru_cache
+from typing import Any
 
-from litestar import Controller, delete, get, patch, post
+from litestar import Controller, Request, Response, delete, get, patch, post
 from litestar.datastructures import State
 from litestar.params import FromPath, FromQuery, JSONBody
 
 from service.api.deps import Caller, Session, resources, team_scope
+from service.api.idempotency import run_once
 from service.api.pagination import DEFAULT_LIMIT, check_limit, id_cursor, split_page
 from service.api.schemas import Page
 from service.api.webhook_schemas import (
@@ -51,19 +53,27 @@ class WebhookEndpointController(Controller):
 
     @post("/", status_code=201, description=SIGNING_DOC)
     async def create_endpoint(
-        self, state: State, session: Session, principal: Caller, data: JSONBody[EndpointCreate]
-    ) -> EndpointWithSecret:
+        self,
+        request: Request[Any, Any, State],
+        session: Session,
+        principal: Caller,
+        data: JSONBody[EndpointCreate],
+    ) -> Response[Any]:
         """Register a URL for your team's events (`event_types`: only those; none: all). The
         answer carries the signing `secret`, shown only here. The URL must resolve to public
         addresses (private ones only when the operator allows their network): 422 otherwise."""
         changes = EndpointChanges(
             url=data.url, event_types=data.event_types, description=data.description
         )
-        endpoint = await webhooks.create_endpoint(
-            session, principal.team, changes, allowed_networks(state)
-        )
-        await session.commit()
-        return endpoint_with_secret(endpoint)
+
+        async def create() -> Response[EndpointWithSecret]:
+            endpoint = await webhooks.create_endpoint(
+                session, principal.team, changes, allowed_networks(request.app.state)
+            )
+            return Response(endpoint_with_secret(endpoint), status_code=201)
+
+        # A replay answers with the secret again: the same client already holds it.
+        return await run_once(request, session, principal.team, create, body=data)
 
     @get("/")
     async def list_endpoints(

@@ -233,3 +233,16 @@ def test_openapi_documents_the_webhook_routes(client: Client) -> None:
         assert path in schema["paths"], path
     assert "secret" in schema["components"]["schemas"]["EndpointWithSecret"]["properties"]
     assert "secret" not in schema["components"]["schemas"]["EndpointOut"]["properties"]
+
+
+def test_create_with_an_idempotency_key_replays(client: Client, keys: Keys) -> None:
+    headers = auth(keys.team_a) | {"Idempotency-Key": "endpoint-1"}
+    first = client.post(ENDPOINTS, json={"url": PUBLIC_URL}, headers=headers)
+    again = client.post(ENDPOINTS, json={"url": PUBLIC_URL}, headers=headers)
+    assert (first.status_code, again.status_code) == (201, 201)
+    assert again.headers.get("Idempotent-Replayed") == "true"
+    assert again.json()["id"] == first.json()["id"]
+    other = client.post(ENDPOINTS, json={"url": PUBLIC_URL, "description": "x"}, headers=headers)
+    assert other.status_code == 422
+    listed = client.get(ENDPOINTS, headers=auth(keys.team_a)).json()["data"]
+    assert [e["id"] for e in listed] == [first.json()["id"]]
