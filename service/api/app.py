@@ -8,6 +8,7 @@ from litestar.di import Provide
 from litestar.middleware import DefineMiddleware
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import SwaggerRenderPlugin
+from litestar.types import ControllerRouterHandler
 
 from service.api.datasets import DatasetController
 from service.api.deps import Resources, provide_session
@@ -52,6 +53,22 @@ def build_resources(settings: Settings) -> Resources:
     )
 
 
+ROUTES: list[ControllerRouterHandler] = [
+    live,
+    ready,
+    DatasetController,
+    JobController,
+    JobResultsController,
+    openai_webhook,
+    PipelineController,
+    WebhookEndpointController,
+    WebhookDeliveryController,
+    stats,
+    stream_events,
+    metrics,
+]
+
+
 def create_app(settings: Settings) -> Litestar:
     http_metrics = new_http_metrics()
 
@@ -67,20 +84,7 @@ def create_app(settings: Settings) -> Litestar:
             res.redis.close()
 
     return Litestar(
-        route_handlers=[
-            live,
-            ready,
-            DatasetController,
-            JobController,
-            JobResultsController,
-            openai_webhook,
-            PipelineController,
-            WebhookEndpointController,
-            WebhookDeliveryController,
-            stats,
-            stream_events,
-            metrics,
-        ],
+        route_handlers=ROUTES,
         dependencies={
             "session": Provide(provide_session),
             "principal": Provide(provide_caller),
