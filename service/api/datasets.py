@@ -16,7 +16,7 @@ from litestar.response import File
 
 from service.api.deps import Caller, Session, resources, team_scope
 from service.api.idempotency import IDEMPOTENCY_KEY, run_once
-from service.api.pagination import DEFAULT_LIMIT, check_limit, id_cursor, split_page
+from service.api.pagination import DEFAULT_LIMIT, id_page
 from service.api.schemas import DatasetOut, Page, dataset_out
 from service.api.uploads import Spooled, spool_body
 from service.blobstore import discard
@@ -86,14 +86,15 @@ class DatasetController(Controller):
         cursor: FromQuery[str | None] = None,
     ) -> Page:
         """Your datasets, newest first."""
-        rows = await datasets.list_page(
-            session,
-            team_scope(principal),
-            cursor=id_cursor(cursor, "ds_"),
-            limit=check_limit(limit) + 1,
+        return await id_page(
+            lambda after, n: datasets.list_page(
+                session, team_scope(principal), cursor=after, limit=n
+            ),
+            prefix="ds_",
+            cursor=cursor,
+            limit=limit,
+            present=dataset_out,
         )
-        page, next_cursor = split_page(rows, limit, lambda row: row.id)
-        return Page([dataset_out(row) for row in page], next_cursor)
 
     @get("/{dataset_id:str}")
     async def get_dataset(

@@ -13,7 +13,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from service.api.deps import Caller, Session, resources, team_scope
 from service.api.idempotency import run_once
-from service.api.pagination import DEFAULT_LIMIT, check_limit, id_cursor, seq_cursor, split_page
+from service.api.pagination import (
+    DEFAULT_LIMIT,
+    check_limit,
+    id_page,
+    seq_cursor,
+    split_page,
+)
 from service.api.schemas import JobCreate, JobOut, Page, event_out, job_out
 from service.auth.service import Principal
 from service.jobs import service as jobs
@@ -73,11 +79,13 @@ class JobController(Controller):
             created_before=created_before,
             metadata=metadata_filters(request),
         )
-        rows = await jobs.list_page(
-            session, filters, cursor=id_cursor(cursor, "job_"), limit=check_limit(limit) + 1
+        return await id_page(
+            lambda after, n: jobs.list_page(session, filters, cursor=after, limit=n),
+            prefix="job_",
+            cursor=cursor,
+            limit=limit,
+            present=job_out,
         )
-        page, next_cursor = split_page(rows, limit, lambda row: row.id)
-        return Page([job_out(row) for row in page], next_cursor)
 
     @get("/{job_id:str}")
     async def get_job(self, session: Session, principal: Caller, job_id: FromPath[str]) -> JobOut:

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
-from typing import TypeVar
+from collections.abc import Awaitable, Callable, Sequence
+from typing import Any, Protocol, TypeVar
 
+from service.api.schemas import Page
 from service.errors import FieldError, ServiceError
 
 T = TypeVar("T")
@@ -46,3 +47,25 @@ def _bad(name: str, message: str) -> ServiceError:
     return ServiceError(
         message, status=400, errors=[FieldError(f"invalid_{name}", message, path=f"/{name}")]
     )
+
+
+class HasId(Protocol):
+    @property
+    def id(self) -> str: ...
+
+
+R = TypeVar("R", bound=HasId)
+
+
+async def id_page(
+    fetch: Callable[[str | None, int], Awaitable[Sequence[R]]],
+    *,
+    prefix: str,
+    cursor: str | None,
+    limit: int,
+    present: Callable[[R], Any],
+) -> Page:
+    """One keyset page of a list ordered by id, newest first: `fetch(after, n)` reads rows."""
+    rows = list(await fetch(id_cursor(cursor, prefix), check_limit(limit) + 1))
+    page, next_cursor = split_page(rows, limit, lambda row: row.id)
+    return Page([present(row) for row in page], next_cursor)

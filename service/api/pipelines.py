@@ -13,7 +13,7 @@ from litestar.params import FromPath, FromQuery, JSONBody
 
 from service.api.deps import Caller, Session, resources, team_scope
 from service.api.idempotency import run_once
-from service.api.pagination import DEFAULT_LIMIT, check_limit, id_cursor, split_page
+from service.api.pagination import DEFAULT_LIMIT, id_page
 from service.api.schemas import HyperparameterValue, Page
 from service.db.pipeline_models import Pipeline
 from service.pipelines import service as pipelines
@@ -115,15 +115,15 @@ class PipelineController(Controller):
         cursor: FromQuery[str | None] = None,
     ) -> Page:
         """Pipelines, newest first; `status` (repeatable) filters."""
-        rows = await pipelines.list_page(
-            session,
-            team_scope(principal),
-            statuses=status or [],
-            cursor=id_cursor(cursor, "pl_"),
-            limit=check_limit(limit) + 1,
+        return await id_page(
+            lambda after, n: pipelines.list_page(
+                session, team_scope(principal), statuses=status or [], cursor=after, limit=n
+            ),
+            prefix="pl_",
+            cursor=cursor,
+            limit=limit,
+            present=pipeline_out,
         )
-        page, next_cursor = split_page(rows, limit, lambda row: row.id)
-        return Page([pipeline_out(row) for row in page], next_cursor)
 
     @get("/{pipeline_id:str}")
     async def get_pipeline(

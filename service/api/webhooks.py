@@ -12,7 +12,7 @@ from litestar.params import FromPath, FromQuery, JSONBody
 
 from service.api.deps import Caller, Session, resources, team_scope
 from service.api.idempotency import run_once
-from service.api.pagination import DEFAULT_LIMIT, check_limit, id_cursor, split_page
+from service.api.pagination import DEFAULT_LIMIT, check_limit, id_cursor, id_page, split_page
 from service.api.schemas import Page
 from service.api.webhook_schemas import (
     DeliveryOut,
@@ -84,14 +84,15 @@ class WebhookEndpointController(Controller):
         cursor: FromQuery[str | None] = None,
     ) -> Page:
         """Your webhook endpoints, newest first (secrets are never shown again)."""
-        rows = await webhooks.list_endpoints(
-            session,
-            team_scope(principal),
-            cursor=id_cursor(cursor, "we_"),
-            limit=check_limit(limit) + 1,
+        return await id_page(
+            lambda after, n: webhooks.list_endpoints(
+                session, team_scope(principal), cursor=after, limit=n
+            ),
+            prefix="we_",
+            cursor=cursor,
+            limit=limit,
+            present=endpoint_out,
         )
-        page, next_cursor = split_page(rows, limit, lambda row: row.id)
-        return Page([endpoint_out(row) for row in page], next_cursor)
 
     @get("/{endpoint_id:str}")
     async def get_endpoint(
