@@ -10,18 +10,20 @@ rescheduled with one UPDATE for the whole batch.
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
 import zlib
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 
 from service.db.models import Job
-from service.jobs import repository, results
+from service.jobs import lifecycle, repository, results
 from service.jobs.lifecycle import Runtime
 from service.jobs.remote import apply_remote
 from service.jobs.states import TERMINAL, JobStatus
-from service.providers.base import RemoteEvent, RemoteJob
+from service.providers.base import ProviderError, RemoteEvent, RemoteJob
 
+log = logging.getLogger(__name__)
 PAGE = 100
 CONCURRENCY = 16  # event reads in flight at once
 # Clocks differ: only pages older than our oldest row by this much end the scan early.
@@ -44,22 +46,48 @@ async def poll_batch(rt: Runtime, job_ids: Sequence[str], round_number: int) -> 
             if job.openai_job_id and JobStatus(job.status) in _POLLABLE
         ]
     wanted = {job.openai_job_id: job for job in rows if job.openai_job_id}
-    found, calls = await _scan(rt, wanted)
-    for openai_id in wanted.keys() - found.keys():  # older than the scan reached
-        found[openai_id] = await rt.provider.get_job(openai_id)
-        calls += 1
+    try:
+        found, calls = await _scan(rt, wanted)
+    except ProviderError as error:  # no list this round: every job tries again soon
+        log.info("job list unavailable (%s); retrying the batch", error.code)
+        await _reschedule(rt, rows, retry=rt.timing.retry_delay(1, error.retry_after))
+        return 1
     limit = asyncio.Semaphore(CONCURRENCY)
     outcomes = await asyncio.gather(
         *(
-            _refresh(rt, job, found[openai_id], round_number, limit)
+            _refresh_or_defer(rt, job, found.get(openai_id), round_number, limit)
             for openai_id, job in wanted.items()
         )
     )
-    unchanged = [
-        job for job, changed in zip(wanted.values(), outcomes, strict=True) if not changed[0]
-    ]
-    await _reschedule(rt, unchanged)
+    jobs_by_outcome: dict[str, list[Job]] = {}
+    for job, (outcome, _) in zip(wanted.values(), outcomes, strict=True):
+        jobs_by_outcome.setdefault(outcome, []).append(job)
+    await _reschedule(rt, jobs_by_outcome.get(UNCHANGED, []))
+    await _reschedule(rt, jobs_by_outcome.get(RETRY, []), retry=rt.timing.retry_delay(1, None))
     return calls + sum(reads for _, reads in outcomes)
+
+
+UNCHANGED, CHANGED, RETRY, HANDLED = "unchanged", "changed", "retry", "handled"
+
+
+async def _refresh_or_defer(
+    rt: Runtime, job: Job, remote: RemoteJob | None, round_number: int, limit: asyncio.Semaphore
+) -> tuple[str, int]:
+    """One job's refresh. A transient OpenAI error leaves it for a retry round; a permanent one
+    (the job is gone, say) goes through the single-job step, which ends the job properly."""
+    try:
+        if remote is None:  # older than the scan reached: ask for it alone
+            async with limit:
+                remote = await rt.provider.get_job(job.openai_job_id or "")
+            changed, reads = await _refresh(rt, job, remote, round_number, limit)
+            return (CHANGED if changed else UNCHANGED), reads + 1
+        changed, reads = await _refresh(rt, job, remote, round_number, limit)
+        return (CHANGED if changed else UNCHANGED), reads
+    except ProviderError as error:
+        if error.retryable:
+            return RETRY, 1
+        await lifecycle.advance(rt, job.id)
+        return HANDLED, 1
 
 
 async def _scan(rt: Runtime, wanted: dict[str, Job]) -> tuple[dict[str, RemoteJob], int]:
@@ -125,11 +153,15 @@ def _events_due(job: Job, remote: RemoteJob, round_number: int) -> bool:
     return False
 
 
-async def _reschedule(rt: Runtime, jobs: list[Job]) -> None:
+async def _reschedule(rt: Runtime, jobs: list[Job], *, retry: float | None = None) -> None:
+    """Next poll for jobs this round did not write: after their status's poll interval, or
+    after `retry` seconds when OpenAI failed them this round."""
+    if not jobs:
+        return
     by_status: dict[JobStatus, list[str]] = {}
     for job in jobs:
         by_status.setdefault(JobStatus(job.status), []).append(job.id)
     async with rt.sessions.begin() as session:
         for status, ids in by_status.items():
-            delay = timedelta(seconds=rt.timing.poll_delay(status))
-            await repository.reschedule(session, ids, status, delay)
+            seconds = retry if retry is not None else rt.timing.poll_delay(status)
+            await repository.reschedule(session, ids, status, timedelta(seconds=seconds))

@@ -76,7 +76,14 @@ def recovery_seconds(d: Drill, since: datetime, limit: float = 120) -> float:
 
 def run(args: argparse.Namespace) -> None:
     rng = random.Random(args.seed)
-    env = {"FTJOBS_EMULATOR_PHASE_SECONDS": str(args.phase_seconds)}
+    env = {
+        "FTJOBS_EMULATOR_PHASE_SECONDS": str(args.phase_seconds),
+        # At this scale each RQ job costs a fork: poll at a pace a deployment would (scaled
+        # down), so rounds batch many jobs instead of enqueueing a few every tick.
+        "FTJOBS_POLL_INTERVAL_SECONDS": str(args.poll_interval),
+        "FTJOBS_SCHEDULER_INTERVAL_SECONDS": str(args.poll_interval),
+        "FTJOBS_LEASE_SECONDS": str(max(10.0, args.poll_interval * 10)),
+    }
     with drill(workers=args.workers, **env) as d:
         d.emulator(
             "faults",
@@ -152,6 +159,7 @@ def main() -> None:
     parser.add_argument("--fault-rate", type=float, default=0.2)
     parser.add_argument("--kill-every", type=float, default=8.0)
     parser.add_argument("--phase-seconds", type=float, default=0.3)
+    parser.add_argument("--poll-interval", type=float, default=1.0)
     parser.add_argument("--timeout", type=float, default=900)
     parser.add_argument("--seed", type=int, default=7)
     run(parser.parse_args())

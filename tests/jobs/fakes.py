@@ -24,6 +24,7 @@ class FakeProvider:
     create_error: ProviderError | None = None
     create_then_raise: bool = False
     get_error: ProviderError | None = None
+    list_error: ProviderError | None = None
     ids: itertools.count[int] = field(default_factory=itertools.count)
 
     async def upload_file(self, filename: str, stream: BinaryIO, size: int) -> str:
@@ -65,6 +66,8 @@ class FakeProvider:
 
     async def list_jobs(self, after: str | None, limit: int) -> tuple[list[RemoteJob], bool]:
         self.calls.append("list_jobs")
+        if self.list_error is not None:
+            raise self.list_error
         newest_first = list(self.jobs.values())[::-1]
         start = 0
         if after is not None:

@@ -304,3 +304,26 @@ def test_a_poll_round_reads_the_list_not_each_job(clean: Backing, tmp_path: Path
         assert statuses == ["running"] * 3 + ["validating_files"] * 2
 
     run(clean, tmp_path, provider, scenario)
+
+
+def test_a_poll_round_survives_openai_errors(clean: Backing, tmp_path: Path) -> None:
+    provider = FakeProvider()
+    busy = ProviderError("slow down", code="rate_limit_exceeded", status=429, retryable=True)
+
+    async def scenario(rt: Runtime) -> None:
+        ids = [(await new_job(rt)).id for _ in range(2)]
+        for job_id in ids:
+            await lifecycle.advance(rt, job_id)
+        provider.list_error = busy
+        assert await batch.poll_batch(rt, ids, round_number=0) == 1  # raised nothing
+        assert [(await reload(rt, i)).status for i in ids] == ["validating_files"] * 2
+        provider.list_error = None
+        gone = ProviderError("no such job", code="http_404", status=404, retryable=False)
+        provider.jobs.pop((await reload(rt, ids[0])).openai_job_id or "")
+        provider.get_error = gone  # the job vanished at OpenAI: only that one ends
+        await batch.poll_batch(rt, ids, round_number=1)
+        first, second = [await reload(rt, i) for i in ids]
+        assert (first.status, first.error_code) == ("failed", "http_404")
+        assert second.status == "validating_files"
+
+    run(clean, tmp_path, provider, scenario)
