@@ -1,7 +1,10 @@
 """The OpenAI implementation of FineTuningProvider: the only module that imports `openai`.
 
-The SDK's own retries are off (`max_retries=0`): OpenAI has no idempotency key, so a retried
-POST can create a second job. Retries are the caller's, with backoff, after looking first.
+Reads (retrieve, list, events, checkpoints, file content) use the SDK's own retries, which
+back off and honour Retry-After: repeating a read is harmless. Everything that creates or
+changes something at OpenAI goes through `self._writes`, with the SDK's retries off: OpenAI has
+no idempotency key, so a retried POST can create a second file or job. Those retries are the
+caller's, with backoff, after looking first.
 """
 
 from __future__ import annotations
@@ -30,6 +33,7 @@ from service.telemetry import count_openai_request
 # Files above this must go through the Uploads API in parts.
 FILES_API_LIMIT = 512 * 1024 * 1024
 UPLOAD_PART_BYTES = 32 * 1024 * 1024
+READ_RETRIES = 2
 PERMANENT_STATUSES = frozenset({400, 403, 404, 422})
 _METHOD_TYPES = {"dpo": "dpo", "sft": "supervised"}
 
@@ -37,8 +41,9 @@ _METHOD_TYPES = {"dpo": "dpo", "sft": "supervised"}
 class OpenAIProvider:
     def __init__(self, *, api_key: str, base_url: str | None, timeout: float) -> None:
         self._client = openai.AsyncOpenAI(
-            api_key=api_key, base_url=base_url, timeout=timeout, max_retries=0
+            api_key=api_key, base_url=base_url, timeout=timeout, max_retries=READ_RETRIES
         )
+        self._writes = self._client.with_options(max_retries=0)
 
     async def close(self) -> None:
         await self._client.close()
@@ -47,20 +52,20 @@ class OpenAIProvider:
         async with _translated_errors("upload_file"):
             if size > FILES_API_LIMIT:
                 return await self._upload_in_parts(filename, stream, size)
-            created = await self._client.files.create(
+            created = await self._writes.files.create(
                 file=(filename, stream, "application/jsonl"), purpose="fine-tune"
             )
             return created.id
 
     async def _upload_in_parts(self, filename: str, stream: BinaryIO, size: int) -> str:
-        upload = await self._client.uploads.create(
+        upload = await self._writes.uploads.create(
             bytes=size, filename=filename, mime_type="text/jsonl", purpose="fine-tune"
         )
         part_ids = []
         while chunk := stream.read(UPLOAD_PART_BYTES):
-            part = await self._client.uploads.parts.create(upload.id, data=chunk)
+            part = await self._writes.uploads.parts.create(upload.id, data=chunk)
             part_ids.append(part.id)
-        done = await self._client.uploads.complete(upload.id, part_ids=part_ids)
+        done = await self._writes.uploads.complete(upload.id, part_ids=part_ids)
         if done.file is None:
             raise ProviderError(
                 "upload completed without a file", code="upload_failed", retryable=True
@@ -78,7 +83,7 @@ class OpenAIProvider:
         method_type = _METHOD_TYPES[spec.method]
         method: Any = {"type": method_type, method_type: {"hyperparameters": spec.hyperparameters}}
         async with _translated_errors("create_job", ambiguous_on_transport=True):
-            job = await self._client.fine_tuning.jobs.create(
+            job = await self._writes.fine_tuning.jobs.create(
                 model=spec.model,
                 training_file=spec.training_file,
                 validation_file=spec.validation_file,
@@ -118,15 +123,15 @@ class OpenAIProvider:
 
     async def cancel_job(self, job_id: str) -> RemoteJob:
         async with _translated_errors("cancel_job"):
-            return to_remote_job(await self._client.fine_tuning.jobs.cancel(job_id))
+            return to_remote_job(await self._writes.fine_tuning.jobs.cancel(job_id))
 
     async def pause_job(self, job_id: str) -> RemoteJob:
         async with _translated_errors("pause_job"):
-            return to_remote_job(await self._client.fine_tuning.jobs.pause(job_id))
+            return to_remote_job(await self._writes.fine_tuning.jobs.pause(job_id))
 
     async def resume_job(self, job_id: str) -> RemoteJob:
         async with _translated_errors("resume_job"):
-            return to_remote_job(await self._client.fine_tuning.jobs.resume(job_id))
+            return to_remote_job(await self._writes.fine_tuning.jobs.resume(job_id))
 
     async def list_checkpoints(self, job_id: str) -> list[RemoteCheckpoint]:
         checkpoints = []
