@@ -38,6 +38,7 @@ async def _loop(settings: Settings, *, once: bool) -> None:
         connect(settings.redis_url),
         queue_name=settings.queue_name,
         job_timeout=settings.worker_job_timeout_seconds,
+        waiting_ttl=max(1, int(settings.lease_seconds)),
     )
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()

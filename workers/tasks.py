@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 
+from service import queue
 from service.config import get_settings
 from service.jobs import batch, lifecycle
 from service.jobs.batch import round_number
@@ -13,6 +14,7 @@ from service.runtime import job_runtime
 
 def advance_job(job_id: str) -> None:
     """Take the job one step further: submit, poll, or cancel, as its row says."""
+    _picked_up([job_id])
     with log_context(job_id=job_id):
         asyncio.run(_advance(job_id))
 
@@ -24,6 +26,7 @@ async def _advance(job_id: str) -> None:
 
 def poll_jobs(job_ids: list[str]) -> None:
     """Refresh a batch of jobs that are only waiting on OpenAI, with few OpenAI calls."""
+    _picked_up(job_ids)
     asyncio.run(_poll(job_ids))
 
 
@@ -31,3 +34,9 @@ async def _poll(job_ids: list[str]) -> None:
     settings = get_settings()
     async with job_runtime(settings) as runtime:
         await batch.poll_batch(runtime, job_ids, round_number(settings.poll_interval_seconds))
+
+
+def _picked_up(job_ids: list[str]) -> None:
+    redis_url = get_settings().redis_url
+    if redis_url:
+        queue.picked_up(queue.connect(redis_url), job_ids)

@@ -47,7 +47,10 @@ def build_resources(settings: Settings) -> Resources:
         sessions=session_factory(engine),
         redis=redis,
         wakeups=WakeUps(
-            redis, queue_name=settings.queue_name, job_timeout=settings.worker_job_timeout_seconds
+            redis,
+            queue_name=settings.queue_name,
+            job_timeout=settings.worker_job_timeout_seconds,
+            waiting_ttl=max(1, int(settings.lease_seconds)),
         ),
         blobs=BlobStore(settings.blob_root),
     )
