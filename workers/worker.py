@@ -5,6 +5,10 @@ from __future__ import annotations
 from rq import Queue, Worker
 from rq.serializers import JSONSerializer
 
+# Imported here, in the worker process, so that every forked work-horse starts with them loaded:
+# otherwise each RQ job would spend about a second and a half importing the SDK and the service.
+import workers.tasks
+import workers.webhook_tasks  # noqa: F401
 from service import telemetry
 from service.config import Settings
 from service.queue import connect

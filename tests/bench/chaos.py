@@ -159,7 +159,7 @@ def main() -> None:
     parser.add_argument("--fault-rate", type=float, default=0.2)
     parser.add_argument("--kill-every", type=float, default=8.0)
     parser.add_argument("--phase-seconds", type=float, default=0.3)
-    parser.add_argument("--poll-interval", type=float, default=1.0)
+    parser.add_argument("--poll-interval", type=float, default=2.0)
     parser.add_argument("--timeout", type=float, default=900)
     parser.add_argument("--seed", type=int, default=7)
     run(parser.parse_args())
