@@ -61,8 +61,9 @@ def test_worker_killed_mid_submit_and_mid_poll() -> None:
         wait_for_status(d, submitting, {"uploading"})
         time.sleep(1.0)
         d.restart_worker("worker0")
-        d.emulator("faults", fault_rate=0.0)
-        wait_for_status(d, submitting, {"running"})
+        # Phases long enough that the second kill lands while the job is being polled.
+        d.emulator("faults", fault_rate=0.0, phase_seconds=2)
+        wait_for_status(d, submitting, {"validating_files", "queued", "running"})
         d.restart_worker("worker0")  # and once more while it is being polled
         assert_clean_finish(d, [submitting])
 
