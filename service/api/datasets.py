@@ -22,7 +22,7 @@ from service.api.uploads import Spooled, spool_body
 from service.blobstore import discard
 from service.datasets import service as datasets
 from service.datasets.service import UploadOptions
-from service.jobs import service as jobs
+from service.pipelines import service as pipelines
 
 UPLOAD_DOC = (
     "Body: raw JSONL (`Content-Type: application/jsonl` or `application/x-ndjson`) or "
@@ -119,8 +119,8 @@ class DatasetController(Controller):
     async def delete_dataset(
         self, state: State, session: Session, principal: Caller, dataset_id: FromPath[str]
     ) -> None:
-        """Delete a dataset and its bytes; 409 while an unfinished job uses it."""
-        dataset = await jobs.delete_dataset(session, team_scope(principal), dataset_id)
+        """Delete a dataset and its bytes; 409 while an unfinished job or pipeline uses it."""
+        dataset = await pipelines.delete_dataset(session, team_scope(principal), dataset_id)
         await session.commit()
         resources(state).blobs.delete(dataset.blob_key)
 

@@ -58,3 +58,14 @@ async def compare_and_set(
         .values(updated_at=func.now(), **values)
     )
     return bool((await session.execute(query)).rowcount)  # type: ignore[attr-defined]
+
+
+async def running_uses_of_dataset(
+    session: AsyncSession, dataset_id: str, terminal: list[str]
+) -> int:
+    """Unfinished pipelines that will still read this dataset (their DPO stage needs it)."""
+    query = select(func.count()).where(
+        (Pipeline.dataset_id == dataset_id) | (Pipeline.sft_dataset_id == dataset_id),
+        Pipeline.status.not_in(terminal),
+    )
+    return int((await session.execute(query)).scalar_one())

@@ -25,7 +25,7 @@ from service.jobs.states import JobStatus
 from service.jobs.states import is_terminal as job_is_terminal
 from service.pipelines import repository, rules, sft_dataset
 from service.pipelines.hooks import stage_finished
-from service.pipelines.states import PipelineStatus, is_terminal
+from service.pipelines.states import TERMINAL, PipelineStatus, is_terminal
 
 # Without a seed the selection still has to be reproducible: the same request then picks the
 # same examples, and so reuses the same SFT dataset.
@@ -202,3 +202,15 @@ def _unfinished(pipeline: Pipeline) -> Pipeline:
     if is_terminal(PipelineStatus(pipeline.status)):
         raise conflict(f"pipeline {pipeline.id} is already {pipeline.status}")
     return pipeline
+
+
+async def delete_dataset(session: AsyncSession, team: str | None, dataset_id: str) -> Dataset:
+    """Deleting a dataset is refused (409) while an unfinished pipeline still needs it, as it is
+    while an unfinished job does."""
+    await datasets.get(session, team, dataset_id)  # 404 before anything is said about its uses
+    waiting = await repository.running_uses_of_dataset(
+        session, dataset_id, [status.value for status in TERMINAL]
+    )
+    if waiting:
+        raise conflict(f"dataset {dataset_id} is needed by {waiting} unfinished pipeline(s)")
+    return await jobs.delete_dataset(session, team, dataset_id)

@@ -356,3 +356,19 @@ def test_the_openapi_schema_documents_pipelines(client: Client) -> None:
         assert path in schema["paths"]
     fields = schema["components"]["schemas"]["PipelineOut"]["properties"]
     assert {"sft_job_id", "dpo_job_id", "fine_tuned_model", "failed_stage", "error"} <= set(fields)
+
+
+def test_a_dataset_an_unfinished_pipeline_needs_cannot_be_deleted(
+    client: Client, keys: Keys, clean: Backing
+) -> None:
+    h = auth(keys.team_a)
+    pipeline = create(client, keys.team_a).json()
+    dpo_dataset = pipeline["dataset_id"]
+    # While SFT runs no job uses the DPO dataset yet; the pipeline's DPO stage will.
+    problem = assert_problem(client.delete(f"/v1/datasets/{dpo_dataset}", headers=h), 409)
+    assert "pipeline" in problem["detail"]
+    asyncio.run(finish_job(clean.database_url, pipeline["sft_job_id"], JobStatus.CANCELLED))
+    assert client.get(f"/v1/pipelines/{pipeline['id']}", headers=h).json()["status"] == (
+        "cancelled"
+    )
+    assert client.delete(f"/v1/datasets/{dpo_dataset}", headers=h).status_code == 204
