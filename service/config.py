@@ -94,10 +94,11 @@ class Settings(BaseSettings):
     )
     rate_limit_burst: int = Field(default=100, ge=1, description="token bucket size per key")
     auth_cache_seconds: float = Field(
-        default=0.0,
+        default=300.0,
         ge=0,
-        description="cache key lookups in each API process this long (a revoked key then "
-        "works for up to this long); 0 turns the cache off",
+        description="keep authenticated keys in each API process at most this long; a "
+        "revocation still takes effect at once (Postgres NOTIFY), and nothing is cached while "
+        "that notice cannot arrive; 0 turns the cache off",
     )
 
     log_level: str = "INFO"

@@ -1,23 +1,21 @@
-"""Per-request dependencies: one session (one transaction, committed by the handler) and the
-caller's identity."""
+"""Per-request dependencies: one session (one transaction, committed by the handler), the
+read path for hot reads, and the caller's identity (service.api.auth)."""
 
 from __future__ import annotations
 
 from collections.abc import AsyncGenerator
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import Any
 
-from litestar import Request
 from litestar.datastructures import State
 from litestar.di import NamedDependency
-from litestar.exceptions import NotAuthorizedException
 from redis import Redis
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
-from service.auth.service import Principal, authenticate
+from service.auth.service import Principal
 from service.blobstore import BlobStore
 from service.config import Settings
+from service.db.reader import Reader
 from service.queue import WakeUps
 
 # Handlers name what they need; Litestar injects it by parameter name.
@@ -33,6 +31,7 @@ class Resources:
     redis: Redis
     wakeups: WakeUps
     blobs: BlobStore
+    reader: Reader  # the ORM-free pool for hot reads (service.db.reader)
 
     @property
     def settings_lease(self) -> timedelta:
@@ -51,21 +50,6 @@ async def provide_session(state: State) -> AsyncGenerator[AsyncSession, None]:
         except BaseException:
             await session.rollback()
             raise
-
-
-async def provide_principal(request: Request[Any, Any, Any], session: Session) -> Principal:
-    scheme, _, token = request.headers.get("authorization", "").partition(" ")
-    if scheme.lower() != "bearer" or not token.strip():
-        raise NotAuthorizedException(
-            "missing API key: send `Authorization: Bearer <key>`",
-            headers={"WWW-Authenticate": "Bearer"},
-        )
-    principal = await authenticate(session, token.strip())
-    if principal is None:
-        raise NotAuthorizedException(
-            "unknown or revoked API key", headers={"WWW-Authenticate": "Bearer"}
-        )
-    return principal
 
 
 def team_scope(principal: Principal) -> str | None:

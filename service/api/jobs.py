@@ -20,7 +20,7 @@ from service.api.pagination import (
     seq_cursor,
     split_page,
 )
-from service.api.schemas import JobCreate, JobOut, Page, event_out, job_out
+from service.api.schemas import JobCreate, JobOut, Page, event_out, job_out, job_out_row
 from service.auth.service import Principal
 from service.jobs import service as jobs
 from service.jobs.repository import JobFilters
@@ -88,9 +88,10 @@ class JobController(Controller):
         )
 
     @get("/{job_id:str}")
-    async def get_job(self, session: Session, principal: Caller, job_id: FromPath[str]) -> JobOut:
+    async def get_job(self, state: State, principal: Caller, job_id: FromPath[str]) -> JobOut:
         """One job: status, OpenAI ids, the fine-tuned model once it exists, the error if any."""
-        return job_out(await jobs.get(session, team_scope(principal), job_id))
+        reader = resources(state).reader  # not a dependency: two would resolve in a task group
+        return job_out_row(await jobs.read(reader, team_scope(principal), job_id))
 
     @get("/{job_id:str}/events")
     async def list_events(

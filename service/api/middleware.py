@@ -19,8 +19,11 @@ from redis.asyncio import Redis as AsyncRedis
 
 from service import telemetry
 from service.api.metrics import UNMATCHED, HttpMetrics
-from service.api.ratelimit import KeyCache, RateLimiter
+from service.api.ratelimit import RateLimiter
+from service.auth.cache import PrincipalCache
+from service.auth.keys import REVOCATIONS_CHANNEL
 from service.config import Settings
+from service.db.notify import Listener
 from service.logs import JOB_ID, REQUEST_ID, TEAM, register_secret
 
 log = logging.getLogger(__name__)
@@ -35,6 +38,7 @@ FLUSH_SECONDS = 1.0
 class Edge:
     redis: AsyncRedis
     http: HttpMetrics
+    revocations: Listener
     flusher: asyncio.Task[None] | None = field(default=None)
 
 
@@ -43,10 +47,11 @@ def new_http_metrics() -> HttpMetrics:
 
 
 async def start_edge(state: State, settings: Settings, http: HttpMetrics) -> None:
-    """On start-up: the shared counters, the rate limiter, the metrics flusher, and the secrets
-    the log filter must know by value."""
-    if not settings.redis_url:
-        raise RuntimeError("FTJOBS_REDIS_URL must be set")
+    """On start-up: the shared counters, the rate limiter, the key cache and the revocation
+    listener that keeps it honest, the metrics flusher, and the secrets the log filter must
+    know by value."""
+    if not settings.redis_url or not settings.database_url:
+        raise RuntimeError("FTJOBS_DATABASE_URL and FTJOBS_REDIS_URL must be set")
     telemetry.configure(settings.redis_url)
     register_secret(settings.openai_key())
     for secret in (settings.openai_webhook_secret, settings.emulator_webhook_secret):
@@ -55,8 +60,13 @@ async def start_edge(state: State, settings: Settings, http: HttpMetrics) -> Non
     state.rate_limiter = RateLimiter(
         redis, per_minute=settings.rate_limit_per_minute, burst=settings.rate_limit_burst
     )
-    state.key_cache = KeyCache(settings.auth_cache_seconds)
-    edge = Edge(redis=redis, http=http)
+    keys = PrincipalCache(settings.auth_cache_seconds)
+    state.key_cache = keys
+    revocations = Listener(
+        settings.database_url, REVOCATIONS_CHANNEL, keys.on_revoked, keys.set_live
+    )
+    revocations.start()
+    edge = Edge(redis=redis, http=http, revocations=revocations)
     edge.flusher = asyncio.create_task(_flush_forever(edge))
     state.edge = edge
 
@@ -65,6 +75,7 @@ async def stop_edge(state: State) -> None:
     edge: Edge | None = state.get("edge")
     if edge is None:
         return
+    await edge.revocations.stop()
     if edge.flusher is not None:
         edge.flusher.cancel()
         with contextlib.suppress(asyncio.CancelledError):

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime
 from typing import Any, Literal
 
 import msgspec
+from sqlalchemy import inspect
 
 from service.db.models import Dataset, Job, JobEvent
 
@@ -93,36 +95,50 @@ class Page(msgspec.Struct):
 
 
 def job_out(job: Job) -> JobOut:
+    return job_out_row({column: getattr(job, attribute) for column, attribute in _JOB_COLUMNS})
+
+
+def job_out_row(row: Mapping[str, Any]) -> JobOut:
+    """From a `jobs` row by column name: the read path's records, or an ORM object's columns."""
     error = None
-    if job.error_code is not None:
-        error = JobError(job.error_code, job.error_message or "", bool(job.error_retryable))
+    if row["error_code"] is not None:
+        error = JobError(
+            row["error_code"], row["error_message"] or "", bool(row["error_retryable"])
+        )
+    step = row["progress_step"]
     return JobOut(
-        id=job.id,
-        status=job.status,
-        method=job.method,
-        model=job.model,
-        training_dataset_id=job.training_dataset_id,
-        validation_dataset_id=job.validation_dataset_id,
-        hyperparameters=job.hyperparameters,
-        suffix=job.suffix,
-        seed=job.seed,
-        metadata=job.job_metadata,
-        openai_job_id=job.openai_job_id,
-        openai_file_id=job.openai_file_id,
-        fine_tuned_model=job.fine_tuned_model,
-        trained_tokens=job.trained_tokens,
-        estimated_finish=job.estimated_finish,
+        id=row["id"],
+        status=row["status"],
+        method=row["method"],
+        model=row["model"],
+        training_dataset_id=row["training_dataset_id"],
+        validation_dataset_id=row["validation_dataset_id"],
+        hyperparameters=row["hyperparameters"],
+        suffix=row["suffix"],
+        seed=row["seed"],
+        metadata=row["metadata"],
+        openai_job_id=row["openai_job_id"],
+        openai_file_id=row["openai_file_id"],
+        fine_tuned_model=row["fine_tuned_model"],
+        trained_tokens=row["trained_tokens"],
+        estimated_finish=row["estimated_finish"],
         error=error,
-        created_at=job.created_at,
-        updated_at=job.updated_at,
-        finished_at=job.finished_at,
-        pipeline_id=job.pipeline_id,
-        team=job.team,
-        requested_action=job.requested_action,
-        progress=JobProgress(job.progress_step, job.progress_total)
-        if job.progress_step is not None
-        else None,
+        created_at=row["created_at"],
+        updated_at=row["updated_at"],
+        finished_at=row["finished_at"],
+        pipeline_id=row["pipeline_id"],
+        team=row["team"],
+        requested_action=row["requested_action"],
+        progress=JobProgress(step, row["progress_total"]) if step is not None else None,
     )
+
+
+# (column name, ORM attribute): they differ where a column's name is taken (`metadata`).
+_JOB_COLUMNS = [
+    (column.name, attribute.key)
+    for attribute in inspect(Job).column_attrs
+    for column in attribute.columns
+]
 
 
 def dataset_out(dataset: Dataset) -> DatasetOut:

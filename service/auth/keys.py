@@ -14,3 +14,7 @@ def generate_key() -> str:
 
 def hash_key(key: str) -> str:
     return hashlib.sha256(key.encode()).hexdigest()
+
+
+# Postgres NOTIFY channel on which a revocation is announced (payload: the key id).
+REVOCATIONS_CHANNEL = "ftjobs_api_keys"

@@ -4,10 +4,19 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from service.auth.keys import REVOCATIONS_CHANNEL
 from service.db.models import ApiKey
+from service.db.reader import Reader, Row, compile_query
+
+# Every authenticated request that misses the cache runs this: the read path, not the ORM.
+_ACTIVE_BY_HASH = compile_query(
+    select(ApiKey.id, ApiKey.team, ApiKey.is_admin).where(
+        ApiKey.key_hash == bindparam("key_hash"), ApiKey.revoked_at.is_(None)
+    )
+)
 
 
 async def add(session: AsyncSession, key: ApiKey) -> None:
@@ -15,9 +24,9 @@ async def add(session: AsyncSession, key: ApiKey) -> None:
     await session.flush()
 
 
-async def find_active_by_hash(session: AsyncSession, key_hash: str) -> ApiKey | None:
-    query = select(ApiKey).where(ApiKey.key_hash == key_hash, ApiKey.revoked_at.is_(None))
-    return (await session.execute(query)).scalar_one_or_none()
+async def find_active_by_hash(reader: Reader, key_hash: str) -> Row | None:
+    """The key's id, team and is_admin, if it exists and is not revoked."""
+    return await reader.one(_ACTIVE_BY_HASH, key_hash=key_hash)
 
 
 async def list_all(session: AsyncSession) -> list[ApiKey]:
@@ -25,9 +34,14 @@ async def list_all(session: AsyncSession) -> list[ApiKey]:
 
 
 async def revoke(session: AsyncSession, key_id: str, when: datetime) -> bool:
+    """Revoke, and tell every API process at commit (NOTIFY is transactional) so their caches
+    drop the key."""
     query = (
         update(ApiKey)
         .where(ApiKey.id == key_id, ApiKey.revoked_at.is_(None))
         .values(revoked_at=when)
     )
-    return bool((await session.execute(query)).rowcount)  # type: ignore[attr-defined]
+    revoked = bool((await session.execute(query)).rowcount)  # type: ignore[attr-defined]
+    if revoked:
+        await session.execute(select(func.pg_notify(REVOCATIONS_CHANNEL, key_id)))
+    return revoked

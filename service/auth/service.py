@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from service.auth import repository
 from service.auth.keys import generate_key, hash_key
 from service.db.models import ApiKey
+from service.db.reader import Reader
 from service.ids import new_id
 
 
@@ -20,9 +21,9 @@ class Principal:
     is_admin: bool
 
 
-async def authenticate(session: AsyncSession, presented: str) -> Principal | None:
-    key = await repository.find_active_by_hash(session, hash_key(presented))
-    return Principal(key.id, key.team, key.is_admin) if key else None
+async def authenticate(reader: Reader, presented: str) -> Principal | None:
+    key = await repository.find_active_by_hash(reader, hash_key(presented))
+    return Principal(key["id"], key["team"], key["is_admin"]) if key else None
 
 
 async def create_key(

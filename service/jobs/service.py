@@ -10,9 +10,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from service.datasets import service as datasets
 from service.db.models import Dataset, Job, JobEvent
+from service.db.reader import Reader, Row
 from service.errors import FieldError, ServiceError, conflict, invalid, not_found
 from service.ids import new_id
-from service.jobs import repository, rules
+from service.jobs import read_repository, repository, rules
 from service.jobs.events import status_event
 from service.jobs.repository import JobFilters, NewEvent
 from service.jobs.states import TERMINAL, JobStatus, is_terminal
@@ -93,6 +94,14 @@ async def get(session: AsyncSession, team: str | None, job_id: str) -> Job:
     if job is None:
         raise not_found("job", job_id)
     return job
+
+
+async def read(reader: Reader, team: str | None, job_id: str) -> Row:
+    """`get` on the read path: the row by column name, for presenting, not for changing."""
+    row = await read_repository.get(reader, job_id, team=team)
+    if row is None:
+        raise not_found("job", job_id)
+    return row
 
 
 async def list_page(

@@ -6,9 +6,11 @@ import asyncio
 
 import pytest
 
+from service.auth.cache import PrincipalCache
 from service.keys_cli import revoke_key
 from tests.api.conftest import Client, Keys, auth
 from tests.api.helpers import assert_problem, create_job, dataset_id
+from tests.support.processes import wait_until
 from tests.support.services import Backing
 
 ROUTES = [
@@ -80,12 +82,21 @@ def test_without_a_good_key_every_route_is_401(
     assert "key" in body["detail"].lower()
 
 
-def test_a_revoked_key_stops_working(client: Client, clean: Backing) -> None:
+def test_a_revoked_key_stops_working_at_once_though_the_cache_held_it(
+    client: Client, clean: Backing
+) -> None:
     from service.keys_cli import create_key
 
+    cache: PrincipalCache = client.app.state.key_cache
+    wait_until(lambda: cache.enabled, timeout=10, what="the revocation listener")
     key_id, key = asyncio.run(create_key(clean.database_url, "t", False, None))
     assert client.get("/v1/jobs", headers=auth(key)).status_code == 200
+    assert cache.get(key) is not None  # later requests are served from the cache
+    seen = cache.generation
     assert asyncio.run(revoke_key(clean.database_url, key_id))
+    # The NOTIFY is sent at the revocation's commit; the listener hears it within milliseconds.
+    wait_until(lambda: cache.generation > seen, timeout=5, what="the revocation notice")
+    assert cache.get(key) is None
     assert_problem(client.get("/v1/jobs", headers=auth(key)), 401)
 
 

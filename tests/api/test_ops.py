@@ -13,7 +13,7 @@ import pytest
 from litestar.testing import TestClient
 
 from service.api.app import create_app
-from service.api.ratelimit import KeyCache, require_admin
+from service.api.auth import require_admin
 from service.auth.service import Principal
 from service.config import Settings
 from service.db.engine import create_engine, session_factory
@@ -217,16 +217,3 @@ def test_admin_only_routes_refuse_other_keys_with_403() -> None:
     with pytest.raises(ServiceError) as refused:
         require_admin(Principal("key_2", "team-a", is_admin=False))
     assert refused.value.status == 403
-
-
-def test_key_cache_forgets_after_its_ttl_and_is_off_at_zero() -> None:
-    principal = Principal("key_1", "team-a", is_admin=False)
-    cache = KeyCache(ttl=0.2)
-    cache.put("Bearer ftk_x", principal)
-    assert cache.get("Bearer ftk_x") == principal
-    assert cache.get("Bearer ftk_y") is None
-    time.sleep(0.25)  # a revoked key stops working once its entry is older than the ttl
-    assert cache.get("Bearer ftk_x") is None
-    off = KeyCache(ttl=0)
-    off.put("Bearer ftk_x", principal)
-    assert off.get("Bearer ftk_x") is None
