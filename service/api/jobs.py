@@ -23,7 +23,7 @@ from service.api.pagination import (
 from service.api.schemas import JobCreate, JobOut, Page, event_out, job_out, job_out_row
 from service.auth.service import Principal
 from service.jobs import service as jobs
-from service.jobs.repository import JobFilters
+from service.jobs.read_repository import JobFilters
 from service.jobs.service import JobRequest
 
 
@@ -58,7 +58,6 @@ class JobController(Controller):
     async def list_jobs(
         self,
         request: Request[Any, Any, State],
-        session: Session,
         principal: Caller,
         status: FromQuery[list[str] | None] = None,
         model: FromQuery[str | None] = None,
@@ -79,12 +78,13 @@ class JobController(Controller):
             created_before=created_before,
             metadata=metadata_filters(request),
         )
+        reader = resources(request.app.state).reader
         return await id_page(
-            lambda after, n: jobs.list_page(session, filters, cursor=after, limit=n),
+            lambda after, n: jobs.list_page(reader, filters, cursor=after, limit=n),
             prefix="job_",
             cursor=cursor,
             limit=limit,
-            present=job_out,
+            present=job_out_row,
         )
 
     @get("/{job_id:str}")

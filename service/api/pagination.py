@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Awaitable, Callable, Sequence
-from typing import Any, Protocol, TypeVar
+from typing import Protocol, TypeVar
 
 from service.api.schemas import Page
 from service.errors import FieldError, ServiceError
@@ -54,7 +54,8 @@ class HasId(Protocol):
     def id(self) -> str: ...
 
 
-R = TypeVar("R", bound=HasId)
+R = TypeVar("R")
+P = TypeVar("P", bound=HasId)
 
 
 async def id_page(
@@ -63,9 +64,10 @@ async def id_page(
     prefix: str,
     cursor: str | None,
     limit: int,
-    present: Callable[[R], Any],
+    present: Callable[[R], P],
 ) -> Page:
-    """One keyset page of a list ordered by id, newest first: `fetch(after, n)` reads rows."""
-    rows = list(await fetch(id_cursor(cursor, prefix), check_limit(limit) + 1))
-    page, next_cursor = split_page(rows, limit, lambda row: row.id)
-    return Page([present(row) for row in page], next_cursor)
+    """One keyset page of a list ordered by id, newest first: `fetch(after, n)` reads rows
+    (ORM objects or read-path records), `present` turns each into its wire shape."""
+    rows = await fetch(id_cursor(cursor, prefix), check_limit(limit) + 1)
+    page, next_cursor = split_page([present(row) for row in rows], limit, lambda item: item.id)
+    return Page(page, next_cursor)

@@ -87,5 +87,9 @@ class Reader:
         row: Row | None = await self._pool.fetchrow(query.sql, *query.args(values))
         return row
 
+    async def all(self, query: Query, **values: Any) -> list[Row]:
+        rows: list[Row] = await self._pool.fetch(query.sql, *query.args(values))
+        return rows
+
     async def close(self) -> None:
         await self._pool.close()

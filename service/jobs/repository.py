@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Select, func, select, text, update
+from sqlalchemy import func, select, text, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -15,17 +15,6 @@ from service.db.models import Job, JobEvent
 from service.ids import new_id
 from service.jobs.states import JobStatus
 from service.webhooks import outbox
-
-
-@dataclass(frozen=True)
-class JobFilters:
-    team: str | None  # None: every team (admin keys)
-    statuses: Sequence[str] = ()
-    model: str | None = None
-    dataset_id: str | None = None
-    created_after: datetime | None = None
-    created_before: datetime | None = None
-    metadata: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -57,39 +46,6 @@ async def get(
 
 async def get_many(session: AsyncSession, job_ids: Sequence[str]) -> list[Job]:
     query = select(Job).where(Job.id.in_(job_ids)).order_by(Job.id)
-    return list((await session.execute(query)).scalars())
-
-
-def _filtered(filters: JobFilters) -> Select[Job]:
-    query = select(Job)
-    if filters.team is not None:
-        query = query.where(Job.team == filters.team)
-    if filters.statuses:
-        query = query.where(Job.status.in_(filters.statuses))
-    if filters.model:
-        query = query.where(Job.model == filters.model)
-    if filters.dataset_id:
-        query = query.where(
-            (Job.training_dataset_id == filters.dataset_id)
-            | (Job.validation_dataset_id == filters.dataset_id)
-        )
-    if filters.created_after:
-        query = query.where(Job.created_at >= filters.created_after)
-    if filters.created_before:
-        query = query.where(Job.created_at < filters.created_before)
-    if filters.metadata:
-        query = query.where(Job.job_metadata.contains(filters.metadata))
-    return query
-
-
-async def list_page(
-    session: AsyncSession, filters: JobFilters, *, before_id: str | None, limit: int
-) -> list[Job]:
-    """Newest first by id (ids sort by creation time): keyset pages, fast at any depth."""
-    query = _filtered(filters)
-    if before_id is not None:
-        query = query.where(Job.id < before_id)
-    query = query.order_by(Job.id.desc()).limit(limit)
     return list((await session.execute(query)).scalars())
 
 

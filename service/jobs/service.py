@@ -15,7 +15,8 @@ from service.errors import FieldError, ServiceError, conflict, invalid, not_foun
 from service.ids import new_id
 from service.jobs import read_repository, repository, rules
 from service.jobs.events import status_event
-from service.jobs.repository import JobFilters, NewEvent
+from service.jobs.read_repository import JobFilters
+from service.jobs.repository import NewEvent
 from service.jobs.states import TERMINAL, JobStatus, is_terminal
 
 
@@ -105,9 +106,9 @@ async def read(reader: Reader, team: str | None, job_id: str) -> Row:
 
 
 async def list_page(
-    session: AsyncSession, filters: JobFilters, *, cursor: str | None, limit: int
-) -> list[Job]:
-    return await repository.list_page(session, filters, before_id=cursor, limit=limit)
+    reader: Reader, filters: JobFilters, *, cursor: str | None, limit: int
+) -> list[Row]:
+    return await read_repository.list_page(reader, filters, before_id=cursor, limit=limit)
 
 
 async def events_page(

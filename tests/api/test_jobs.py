@@ -142,6 +142,29 @@ def test_list_filters_and_pages(client: Client, keys: Keys) -> None:
     assert rest["next_cursor"] is None
 
 
+def test_every_list_filter_narrows_and_teams_see_their_own(client: Client, keys: Keys) -> None:
+    ds = dataset_id(client, keys.team_a)
+    ids = [create_job(client, keys.team_a, training_dataset_id=ds).json()["id"] for _ in range(2)]
+    h = auth(keys.team_a)
+
+    def listed(key: str = keys.team_a, **params: Any) -> list[str]:
+        response = client.get("/v1/jobs", params=params, headers=auth(key))
+        assert response.status_code == 200, response.text
+        return [job["id"] for job in response.json()["data"]]
+
+    future, past = "2999-01-01T00:00:00Z", "2000-01-01T00:00:00Z"
+    assert listed(model="gpt-4.1-mini-2025-04-14") == ids[::-1]
+    assert listed(model="gpt-4o-mini-2024-07-18") == []
+    assert listed(created_after=past, created_before=future) == ids[::-1]
+    assert listed(created_after=future) == [] and listed(created_before=past) == []
+    assert listed(dataset_id="ds_01JD0000000000000000000000") == []
+    assert listed(status="pending", dataset_id=ds, **{"metadata[none]": "x"}) == []
+    assert listed(keys.team_b) == []
+    assert listed(keys.admin) == ids[::-1]  # admin keys see every team
+    bad = client.get("/v1/jobs", params={"created_after": "yesterday"}, headers=h)
+    assert_problem(bad, 400)
+
+
 def test_cancel_is_idempotent_and_409_once_finished(
     client: Client,
     keys: Keys,
