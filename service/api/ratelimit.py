@@ -5,8 +5,9 @@ process draws from the same bucket and the clock is Redis's own. A process takes
 leases (at most a tenth of the burst, and no more than a tenth of a second's rate, so a lease
 is one token at the default limits) and spends them locally for up to a second: a busy key then
 costs one Redis call per lease instead of one per request, and the processes together still
-never spend more than the bucket held. Redis failing opens the gate: the limit protects the
-service, and a Redis outage must not turn into an API outage.
+never spend more than the bucket held. A lease half spent fetches the next one in the
+background, so a busy key's requests seldom wait for Redis. Redis failing opens the gate: the
+limit protects the service, and a Redis outage must not turn into an API outage.
 """
 
 from __future__ import annotations
@@ -89,16 +90,21 @@ class RateLimiter:
             lease = self._leases.get(key_id)
             if lease is not None and lease.tokens > 0 and lease.until > time.monotonic():
                 lease.tokens -= 1
+                if lease.tokens * 2 < self._lease_size:
+                    self._start_refill(key_id)  # the next lease arrives before it is needed
                 return ALLOWED
-            # One refill per key at a time; concurrent requests wait for it, then take.
-            refill = self._refills.get(key_id)
-            if refill is None:
-                refill = asyncio.ensure_future(self._refill(key_id))
-                self._refills[key_id] = refill
-                refill.add_done_callback(lambda _: self._refills.pop(key_id, None))
-            verdict = await asyncio.shield(refill)
+            # Concurrent requests wait for the one refill in flight, then take from it.
+            verdict = await asyncio.shield(self._start_refill(key_id))
             if not verdict.allowed:
                 return verdict
+
+    def _start_refill(self, key_id: str) -> asyncio.Future[Verdict]:
+        refill = self._refills.get(key_id)
+        if refill is None:
+            refill = asyncio.ensure_future(self._refill(key_id))
+            self._refills[key_id] = refill
+            refill.add_done_callback(lambda _: self._refills.pop(key_id, None))
+        return refill
 
     async def _refill(self, key_id: str) -> Verdict:
         assert self._script is not None
@@ -113,7 +119,10 @@ class RateLimiter:
             granted, retry_ms = self._lease_size, 0
         if int(granted) < 1:
             return Verdict(False, max(1, math.ceil(int(retry_ms) / 1000)))
-        self._leases[key_id] = _Lease(int(granted), time.monotonic() + LEASE_SECONDS)
+        now = time.monotonic()
+        lease = self._leases.get(key_id)
+        left = lease.tokens if lease is not None and lease.until > now else 0
+        self._leases[key_id] = _Lease(left + int(granted), now + LEASE_SECONDS)
         return ALLOWED
 
     async def enforce(self, key_id: str) -> None:

@@ -48,7 +48,7 @@ def test_a_busy_key_costs_one_redis_call_per_lease(clean: Backing) -> None:
     async def work(redis: AsyncRedis) -> list[Verdict]:
         nonlocal calls
         limiter = RateLimiter(redis, per_minute=1_000_000, burst=100)  # leases of 10
-        script = limiter._script
+        script = limiter._script  # counted, not replaced
         assert script is not None
 
         async def counted(*args: Any, **kwargs: Any) -> Any:
@@ -57,11 +57,15 @@ def test_a_busy_key_costs_one_redis_call_per_lease(clean: Backing) -> None:
             return await original(*args, **kwargs)
 
         original, limiter._script = script, counted  # type: ignore[assignment]
-        return await asyncio.gather(*(limiter.check("key_1") for _ in range(100)))
+        verdicts = await asyncio.gather(*(limiter.check("key_1") for _ in range(100)))
+        # A lease fetched ahead may still be on its way: let it land before Redis closes.
+        await asyncio.gather(*limiter._refills.values())
+        return verdicts
 
     verdicts = with_redis(clean, work)
     assert all(v.allowed for v in verdicts)
-    assert calls == 10  # 100 concurrent requests, one refill in flight at a time
+    # 100 concurrent requests, one refill in flight at a time, plus one lease fetched ahead.
+    assert calls in (10, 11)
 
 
 def test_redis_down_lets_requests_through(clean: Backing) -> None:

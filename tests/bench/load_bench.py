@@ -9,7 +9,8 @@ teams, the benchmark's key owns 10 % of them, statuses spread as in a busy servi
 server of FTJOBS_REDIS_URL (default redis://127.0.0.1:6379/15). Then starts, each as its own
 process on 127.0.0.1:
 
-- `ftjobs api` (uvicorn, one process; the rate limiter on, with a limit it never reaches);
+- `ftjobs api` (uvicorn, one process; the rate limiter on, with a limit it never reaches; the
+  key cache as configured by default, or `--auth-cache-seconds`);
 - the floor: a bare Litestar route reading one row with raw asyncpg, on uvicorn the same way;
 
 and loads each in turn from a separate process (wrk when installed, else an asyncio + httpx
@@ -364,8 +365,9 @@ def measure_all(
         "FTJOBS_BLOB_DIR": str(work / "blobs"),
         "FTJOBS_LOG_LEVEL": "WARNING",
         "FTJOBS_RATE_LIMIT_PER_MINUTE": "1000000000",
-        "FTJOBS_AUTH_CACHE_SECONDS": str(args.auth_cache_seconds),
     }
+    if args.auth_cache_seconds is not None:  # else the service's default
+        env["FTJOBS_AUTH_CACHE_SECONDS"] = str(args.auth_cache_seconds)
     api = [sys.executable, "-m", "service", "api", "--host", "127.0.0.1", "--port", str(api_port)]
     floor = [sys.executable, "-m", "tests.bench.load_bench", "--floor", str(floor_port),
              "--database-url", database_url]  # fmt: skip
@@ -418,7 +420,7 @@ def main() -> None:
     parser.add_argument("--jobs", type=int, default=1_000_000)
     parser.add_argument("--seconds", type=float, default=10.0)
     parser.add_argument("--connections", type=int, default=32)
-    parser.add_argument("--auth-cache-seconds", type=float, default=0.0)
+    parser.add_argument("--auth-cache-seconds", type=float, help="0 turns the key cache off")
     parser.add_argument("--keep", action="store_true", help="keep the scratch database")
     parser.add_argument("--reuse", metavar="DATABASE_URL", help="a database kept by --keep")
     parser.add_argument("--python-load", action="store_true", help="load with httpx, not wrk")
