@@ -99,11 +99,12 @@ class RateLimiter:
                 return verdict
 
     def _start_refill(self, key_id: str) -> asyncio.Future[Verdict]:
+        """The refill in flight for this key, or a new one. A finished one is never reused:
+        awaiting it would return at once, and `check` would spin without yielding."""
         refill = self._refills.get(key_id)
-        if refill is None:
+        if refill is None or refill.done():
             refill = asyncio.ensure_future(self._refill(key_id))
             self._refills[key_id] = refill
-            refill.add_done_callback(lambda _: self._refills.pop(key_id, None))
         return refill
 
     async def _refill(self, key_id: str) -> Verdict:

@@ -6,6 +6,7 @@ import asyncio
 from collections.abc import Callable
 from typing import Any
 
+import pytest
 from redis.asyncio import Redis as AsyncRedis
 
 from service.api.ratelimit import RateLimiter, Verdict, lease_size
@@ -85,3 +86,33 @@ def test_a_limit_of_zero_is_off(clean: Backing) -> None:
         return [await limiter.check("key_1") for _ in range(5)]
 
     assert all(v.allowed for v in with_redis(clean, work))
+
+
+@pytest.mark.timeout(60)
+def test_rounds_of_concurrent_requests_share_refilled_leases(clean: Backing) -> None:
+    async def work(redis: AsyncRedis) -> list[Verdict]:
+        limiter = RateLimiter(redis, per_minute=1_000_000_000, burst=100)  # leases of 10
+        verdicts: list[Verdict] = []
+        for _ in range(20):
+            verdicts += await asyncio.gather(*(limiter.check("key_1") for _ in range(64)))
+        await asyncio.gather(*limiter._refills.values())
+        return verdicts
+
+    verdicts = with_redis(clean, work)
+    assert len(verdicts) == 20 * 64 and all(v.allowed for v in verdicts)
+
+
+@pytest.mark.timeout(30)
+def test_a_drained_lease_right_after_a_refill_waits_for_a_new_one(clean: Backing) -> None:
+    # A request that finds the lease empty just as a refill has finished must wait for a new
+    # one, not await the finished one (which returns at once: `check` would spin forever).
+    async def work(redis: AsyncRedis) -> Verdict:
+        limiter = RateLimiter(redis, per_minute=1_000_000_000, burst=100)
+        refill = limiter._start_refill("key_1")
+        # Step the loop until the refill ends, before anything else it scheduled has run.
+        while not refill.done():  # noqa: ASYNC110  (one loop iteration at a time, on purpose)
+            await asyncio.sleep(0)
+        limiter._leases["key_1"].tokens = 0  # other requests took every token meanwhile
+        return await limiter.check("key_1")
+
+    assert with_redis(clean, work).allowed
