@@ -5,9 +5,11 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+import asyncpg
 from litestar import Request, Response
 from litestar.exceptions import HTTPException, ValidationException
-from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
+from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR, HTTP_503_SERVICE_UNAVAILABLE
+from sqlalchemy.exc import DBAPIError
 
 from service.errors import FieldError, ServiceError
 
@@ -83,8 +85,31 @@ def http_error(_: Request[Any, Any, Any], exc: HTTPException) -> Response[Any]:
 
 
 def unexpected_error(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
+    if _database_unreachable(exc):
+        log.warning("PostgreSQL unreachable on %s %s: %s", request.method, request.url.path, exc)
+        return problem(
+            HTTP_503_SERVICE_UNAVAILABLE,
+            "the database is unreachable for a moment; retry shortly",
+            headers={"Retry-After": "2"},
+        )
     log.exception("unhandled error on %s %s", request.method, request.url.path)
     return problem(HTTP_500_INTERNAL_SERVER_ERROR, "internal error; it has been logged")
+
+
+def _database_unreachable(exc: BaseException) -> bool:
+    """A lost or refused connection (Postgres restarting, failing over), on either path: the
+    read path raises asyncpg's and the OS's errors, the ORM wraps them in its own."""
+    if isinstance(exc, DBAPIError) and exc.connection_invalidated:
+        return True
+    if isinstance(exc, DBAPIError) and exc.orig is not None:
+        exc = exc.orig.__cause__ or exc.orig
+    return isinstance(
+        exc,
+        OSError
+        | asyncpg.PostgresConnectionError
+        | asyncpg.ConnectionDoesNotExistError
+        | asyncpg.CannotConnectNowError,
+    )
 
 
 EXCEPTION_HANDLERS: dict[Any, Any] = {

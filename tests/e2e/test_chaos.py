@@ -80,7 +80,18 @@ def test_postgres_stopped_and_restarted() -> None:
     with drill() as d:
         jobs = submit(d, 3)
         wait_for_status(d, jobs[0], {"validating_files", "queued", "running"})
-        d.restart_postgres(down_seconds=3)
+        d.postgres.halt()
+        try:
+            # While it is down the API says so, as 503 with Retry-After, not 500.
+            with d.api as api:
+                for path in (f"/v1/jobs/{jobs[0]}", "/v1/jobs", "/v1/datasets"):
+                    down = api.get(path)
+                    assert down.status_code == 503, (path, down.text)
+                    assert down.headers["content-type"].startswith("application/problem+json")
+                    assert down.headers["retry-after"] == "2"
+            time.sleep(3)
+        finally:
+            d.postgres.resume()
         assert_clean_finish(d, jobs)
 
 
