@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from service.datasets.codes import issue
 from service.datasets.dedup import SeenTable
-from service.datasets.engine import BlockResult, Options, long_line_issue
+from service.datasets.engine import BlockResult, Options, RowKeys, long_line_issue
 from service.datasets.report import DatasetStats, IssueSink, ValidationReport
 from service.datasets.tokens import default_epochs
 
@@ -30,8 +30,15 @@ class Aggregator:
         self._limit_reported = False
         self.not_jsonl = False
         self.lines = 0
+        self._probe: int | None = None
 
     def add_block(self, r: BlockResult) -> None:
+        if self._probe is None:
+            self._probe = r.probe
+        elif r.probe != self._probe:
+            # Keys hashed with another secret would never match ours: duplicates would go
+            # unreported without a word. Only a change to how workers start can cause it.
+            raise RuntimeError("row keys from processes with different hash secrets")
         self.sink.merge(r.sink)
         s = self.stats
         s.examples += r.examples
@@ -46,29 +53,34 @@ class Aggregator:
             self._first_crlf = r.first_crlf
         s.pairs_compared += r.pairs_compared
         s.preferred_longer += r.preferred_longer
-        for line, prompt, pair, reverse in r.keys:
-            self._row(line, prompt, pair, reverse)
+        self._rows(r.keys)
 
     def add_long_line(self, line: int, length: int) -> None:
         self.stats.examples += 1
         self.sink.add(long_line_issue(line, length, self.opts.max_line))
 
-    def _row(self, line: int, prompt: int, pair: int, reverse: int) -> None:
-        self._prompts.add(prompt, line)
-        first = self._pairs.add(pair, line)
-        if first is not None:
-            msg = f"this example repeats line {first} exactly (same input and outputs)"
-            self.sink.add(issue(line, None, "duplicate_row", msg))
-        elif reverse and reverse != pair:
-            other = self._pairs.get(reverse)
-            if other is not None:
-                msg = (
-                    f"line {other} has the same input with these two outputs the other way "
-                    "round: the pairs cancel out"
-                )
-                self.sink.add(issue(line, None, "contradictory_pair", msg))
-        if (self._pairs.full or self._prompts.full) and not self._limit_reported:
+    def _rows(self, keys: RowKeys) -> None:
+        # Once per row of the file, in the parent, which shares the cores with the workers:
+        # bound methods in locals, and the table-full check once per block.
+        add_prompt, add_pair, get_pair = self._prompts.add, self._pairs.add, self._pairs.get
+        for line, prompt, pair, reverse in keys:
+            add_prompt(prompt, line)
+            first = add_pair(pair, line)
+            if first is not None:
+                msg = f"this example repeats line {first} exactly (same input and outputs)"
+                self.sink.add(issue(line, None, "duplicate_row", msg))
+            elif reverse and reverse != pair:
+                other = get_pair(reverse)
+                if other is not None:
+                    msg = (
+                        f"line {other} has the same input with these two outputs the other way "
+                        "round: the pairs cancel out"
+                    )
+                    self.sink.add(issue(line, None, "contradictory_pair", msg))
+        refused = [t.first_refused for t in (self._pairs, self._prompts) if t.first_refused]
+        if refused and not self._limit_reported:
             self._limit_reported = True
+            line = min(refused)
             msg = f"duplicate and contradiction checks cover the rows up to line {line} only"
             self.sink.add(issue(line, None, "dedup_limit_reached", msg))
 

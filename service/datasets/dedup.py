@@ -1,4 +1,5 @@
-"""A compact table of 64-bit row keys -> first line, for duplicate and contradiction checks.
+"""A compact table of row keys (signed 64-bit ints, as `hash()` gives) -> first line, for the
+duplicate and contradiction checks.
 
 A Python dict of a million int keys costs ~100 MB; two flat arrays cost 12 bytes a slot. The
 table grows up to `max_slots` and then stops accepting new keys (`full`), which the caller
@@ -9,11 +10,9 @@ from __future__ import annotations
 
 from array import array
 
-_MASK64 = (1 << 64) - 1
-
 
 def _slot(key: int, mask: int) -> int:
-    # Fold the high bits in: keys are crc32 << 32 | length, whose low bits (a length) cluster.
+    # Fold the high bits in: keys whose low bits cluster must not pile into one slot.
     return ((key >> 40) ^ (key >> 20) ^ key) & mask
 
 
@@ -23,14 +22,15 @@ class SeenTable:
         self._alloc(slots)
         self.count = 0
         self.full = False
+        self.first_refused: int | None = None  # the line of the first key not remembered
 
     def _alloc(self, slots: int) -> None:
         self._mask = slots - 1
-        self._keys = array("Q", bytes(8 * slots))  # 0 marks an empty slot
+        self._keys = array("q", bytes(8 * slots))  # 0 marks an empty slot
         self._lines = array("L", bytes(array("L").itemsize * slots))
 
     def get(self, key: int) -> int | None:
-        key = (key & _MASK64) or 1
+        key = key or 1
         keys, mask = self._keys, self._mask
         i = ((key >> 40) ^ (key >> 20) ^ key) & mask  # _slot(), inlined: once per row
         while (k := keys[i]) != key:  # linear probing, inlined: this runs once per row
@@ -41,7 +41,7 @@ class SeenTable:
 
     def add(self, key: int, line: int) -> int | None:
         """Remember `key` at `line`; return the line it was first seen at, if it was."""
-        key = (key & _MASK64) or 1
+        key = key or 1
         keys, mask = self._keys, self._mask
         i = ((key >> 40) ^ (key >> 20) ^ key) & mask  # _slot(), inlined: once per row
         while (k := keys[i]) != 0:
@@ -51,6 +51,8 @@ class SeenTable:
         if (self.count + 1) * 10 > (mask + 1) * 7:
             if (mask + 1) * 2 > self._max_slots:
                 self.full = True
+                if self.first_refused is None:
+                    self.first_refused = line
                 return None
             self._grow()
             return self.add(key, line)

@@ -24,6 +24,12 @@ class Block(NamedTuple):
     data: bytes  # whole lines, each ending with b"\n" except perhaps the file's last
 
 
+class Lines(NamedTuple):
+    first_line: int
+    lines: list[bytes]  # whole lines, without their b"\n"
+    ended: bool = True  # False for the file's last line when it has no final newline
+
+
 class LongLine(NamedTuple):
     line: int
     length: int
@@ -67,6 +73,16 @@ class LineReader:
             yield chunk
 
     def __iter__(self) -> Iterator[Block | LongLine]:
+        for item in self.batches():
+            if isinstance(item, LongLine):
+                yield item
+            else:
+                end = b"\n" if item.ended else b""
+                yield Block(item.first_line, b"\n".join(item.lines) + end)
+
+    def batches(self) -> Iterator[Lines | LongLine]:
+        """Like iterating, but each block comes already split into its lines: the validator
+        needs them split, and this way no block is copied or scanned for newlines twice."""
         pending = bytearray()
         skipped = -1  # >= 0 while skipping the rest of an over-long line: bytes so far
         line = 1
@@ -79,26 +95,30 @@ class LineReader:
                     continue
                 yield LongLine(line, skipped + nl)
                 line, skipped, start = line + 1, -1, nl + 1
-            cut = chunk.rfind(b"\n")
-            if cut < start:
+            if chunk.find(b"\n", start) < 0:
                 pending += chunk[start:] if start else chunk
                 if len(pending) > self._max_line:
                     skipped, pending = len(pending), bytearray()
                 continue
-            data = bytes(pending) + chunk[start : cut + 1] if pending else chunk[start : cut + 1]
-            pending = bytearray(chunk[cut + 1 :])
-            yield Block(line, data)
-            line += data.count(b"\n")
+            lines = chunk.split(b"\n")
+            if start:
+                del lines[0]  # the end of the over-long line just reported
+            tail = lines.pop()  # the start of a line the next chunk finishes
+            if pending:
+                lines[0] = bytes(pending) + lines[0]
+            pending = bytearray(tail)
+            yield Lines(line, lines)
+            line += len(lines)
         yield from self._tail(pending, skipped, line)
 
-    def _tail(self, pending: bytearray, skipped: int, line: int) -> Iterator[Block | LongLine]:
+    def _tail(self, pending: bytearray, skipped: int, line: int) -> Iterator[Lines | LongLine]:
         if skipped >= 0:
             self.final_newline = False
             yield LongLine(line, skipped)
             self.lines = line
         elif pending:
             self.final_newline = False
-            yield Block(line, bytes(pending))
+            yield Lines(line, [bytes(pending)], ended=False)
             self.lines = line
         else:
             self.lines = line - 1

@@ -30,6 +30,7 @@ from service.datasets.jsonl import Block, LongLine
 # Below this, starting workers (each loads the tokenizer) costs more than it saves.
 POOL_THRESHOLD_BYTES = 16 << 20
 RANGE_BYTES = 4 << 20
+TAIL_RANGE_BYTES = 1 << 20
 
 
 def worker_count(size: int, requested: int | None) -> int:
@@ -67,8 +68,8 @@ def run_file(
     done: Callable[[int], None],
 ) -> None:
     """Validate the `size` bytes of `path`; `done(offset)` follows progress, in order."""
-    ranges = [(a, min(a + RANGE_BYTES, size)) for a in range(0, size, RANGE_BYTES)]
     n = worker_count(size, workers)
+    ranges = split_ranges(size, n)
     line = 0
     if n <= 1:
         for a, b in ranges:
@@ -87,6 +88,15 @@ def run_file(
             end, fut = pending.popleft()
             line = _fold_range(agg, fut.result(), line)
             done(end)
+
+
+def split_ranges(size: int, workers: int) -> list[tuple[int, int]]:
+    """[start, end) byte ranges covering `size`: RANGE_BYTES each, but the last few get
+    smaller, so that no worker is left finishing a big range while the others idle."""
+    tail = min(size, 2 * workers * RANGE_BYTES) if workers > 1 else 0
+    cuts = list(range(0, size - tail, RANGE_BYTES))
+    cuts += range(size - tail, size, TAIL_RANGE_BYTES)
+    return list(zip(cuts, [*cuts[1:], size], strict=True)) if cuts else []
 
 
 def _fold_range(agg: Aggregator, result: BlockResult, lines_before: int) -> int:

@@ -16,7 +16,7 @@ How an example is counted (OpenAI's chat accounting, as in its cookbook):
 
 from __future__ import annotations
 
-import base64
+import binascii
 import gzip
 import hashlib
 import io
@@ -57,11 +57,15 @@ def _bundled_ranks() -> bytes:
 
 
 def _parse_ranks(data: bytes) -> dict[bytes, int]:
+    # Loading runs before any worker can start: binascii directly, without base64.b64decode's
+    # checks around it, saves a third of the parse.
     ranks: dict[bytes, int] = {}
+    from_base64 = binascii.a2b_base64
     for row in io.BytesIO(data):  # line by line: a list of 200k lines would double the peak
-        if row.strip():
-            token, rank = row.split()
-            ranks[base64.b64decode(token)] = int(rank)
+        fields = row.split()
+        if fields:
+            token, rank = fields
+            ranks[from_base64(token)] = int(rank)
     return ranks
 
 
@@ -157,10 +161,11 @@ class TokenCounter:
         return n
 
     def message(self, msg: ChatMessage | OutputMessage) -> int:
-        n = PER_MESSAGE + self.text(msg.role) + self.text(text_of(msg.content))
-        name = getattr(msg, "name", UNSET)
-        if name is not UNSET:
-            n += PER_NAME + self.text(name)
+        content = msg.content
+        text = content if type(content) is str else text_of(content)
+        n = PER_MESSAGE + self.text(msg.role) + self.text(text)
+        if type(msg) is ChatMessage and msg.name is not UNSET:
+            n += PER_NAME + self.text(msg.name)
         if msg.tool_calls is not UNSET:
             for call in msg.tool_calls:
                 n += self.text(call.function.name) + self.text(call.function.arguments)
