@@ -9,16 +9,22 @@ from typing import Any
 import pytest
 from redis.asyncio import Redis as AsyncRedis
 
-from service.api.ratelimit import RateLimiter, Verdict, lease_size
+from service.api.ratelimit import RateLimiter, Verdict, _Lease, lease_cap
 from tests.support.services import Backing
 
 
-def test_a_lease_is_one_token_at_ordinary_limits_and_a_tenth_of_the_burst_at_high_ones() -> None:
-    assert lease_size(600, 100) == 1
-    assert lease_size(60, 3) == 1
-    assert lease_size(6_000, 100) == 10
-    assert lease_size(1_000_000_000, 100) == 10
-    assert lease_size(1_000_000_000, 5) == 1
+def test_a_lease_is_one_token_at_ordinary_limits_and_at_most_half_the_bucket() -> None:
+    assert lease_cap(600, 100) == 1  # the default limits: every request asks Redis
+    assert lease_cap(60, 3) == 1
+    assert lease_cap(6_000, 100) == 10  # a tenth of a second's rate
+    assert lease_cap(1_000_000_000, 100) == 50  # half the bucket
+    assert lease_cap(1_000_000_000, 1) == 1
+
+
+def test_the_next_lease_covers_50_ms_at_the_pace_the_last_was_spent() -> None:
+    lease = _Lease(tokens=10, size=50, started=100.0, until=101.0)
+    assert lease.wanted_next(100.1) == 20  # 40 tokens in 0.1 s: 400/s, for 0.05 s
+    assert _Lease(tokens=5, size=5, started=100.0, until=101.0).wanted_next(100.5) == 0
 
 
 def with_redis(backing: Backing, work: Callable[[AsyncRedis], Any]) -> Any:
@@ -43,30 +49,28 @@ def test_processes_sharing_a_bucket_never_spend_more_than_it_holds(clean: Backin
     assert all(v.retry_after_seconds > 0 for v in verdicts if not v.allowed)
 
 
-def test_a_busy_key_costs_one_redis_call_per_lease(clean: Backing) -> None:
-    calls = 0
+def test_concurrent_requests_share_one_refill_sized_for_them_all(clean: Backing) -> None:
+    calls: list[int] = []  # tokens asked for, per Redis call
 
     async def work(redis: AsyncRedis) -> list[Verdict]:
-        nonlocal calls
-        limiter = RateLimiter(redis, per_minute=1_000_000, burst=100)  # leases of 10
+        limiter = RateLimiter(redis, per_minute=60_000, burst=1_000)  # leases of 1..100
         script = limiter._script  # counted, not replaced
         assert script is not None
 
-        async def counted(*args: Any, **kwargs: Any) -> Any:
-            nonlocal calls
-            calls += 1
-            return await original(*args, **kwargs)
+        async def counted(*, keys: list[str], args: list[Any]) -> Any:
+            calls.append(int(args[2]))
+            return await script(keys=keys, args=args)
 
-        original, limiter._script = script, counted  # type: ignore[assignment]
-        verdicts = await asyncio.gather(*(limiter.check("key_1") for _ in range(100)))
+        limiter._script = counted  # type: ignore[assignment]
+        verdicts = await asyncio.gather(*(limiter.check("key_1") for _ in range(60)))
         # A lease fetched ahead may still be on its way: let it land before Redis closes.
         await asyncio.gather(*limiter._refills.values())
         return verdicts
 
     verdicts = with_redis(clean, work)
     assert all(v.allowed for v in verdicts)
-    # 100 concurrent requests, one refill in flight at a time, plus one lease fetched ahead.
-    assert calls in (10, 11)
+    # 60 requests waiting: one call for 60 tokens, not 60 calls for one; then one ahead.
+    assert calls[0] == 60 and len(calls) <= 2, calls
 
 
 def test_redis_down_lets_requests_through(clean: Backing) -> None:
