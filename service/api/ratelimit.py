@@ -7,8 +7,8 @@ and about 50 ms at the pace the last one was spent, within half the bucket and a
 second's rate (so one token at the default limits). A busy key then costs a Redis call every
 50 ms or so instead of one per request, and the processes together still never spend more than
 the bucket held. A lease half spent fetches the next one in the background, so a busy key's
-requests seldom wait for Redis. Redis failing opens the gate: the
-limit protects the service, and a Redis outage must not turn into an API outage.
+requests seldom wait for Redis. Redis failing opens the gate: the limit protects the service,
+and a Redis outage must not turn into an API outage.
 """
 
 from __future__ import annotations
@@ -102,8 +102,10 @@ class RateLimiter:
             lease = self._leases.get(key_id)
             if lease is not None and lease.tokens > 0 and lease.until > time.monotonic():
                 lease.tokens -= 1
-                if lease.tokens * 2 < lease.size:
-                    self._start_refill(key_id)  # the next lease arrives before it is needed
+                if lease.size > 1 and lease.tokens * 2 < lease.size:
+                    # The next lease arrives before it is needed. Never for one-token leases
+                    # (ordinary limits): a token taken ahead and left to expire is lost.
+                    self._start_refill(key_id)
                 return ALLOWED
             # Concurrent requests wait for the one refill in flight, which asks for enough
             # tokens for all of them, then take from it.

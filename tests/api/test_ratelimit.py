@@ -73,6 +73,27 @@ def test_concurrent_requests_share_one_refill_sized_for_them_all(clean: Backing)
     assert calls[0] == 60 and len(calls) <= 2, calls
 
 
+def test_at_ordinary_limits_each_request_takes_one_token_and_none_ahead(clean: Backing) -> None:
+    calls: list[int] = []
+
+    async def work(redis: AsyncRedis) -> list[Verdict]:
+        limiter = RateLimiter(redis, per_minute=600, burst=100)  # the defaults
+        script = limiter._script
+        assert script is not None
+
+        async def counted(*, keys: list[str], args: list[Any]) -> Any:
+            calls.append(int(args[2]))
+            return await script(keys=keys, args=args)
+
+        limiter._script = counted  # type: ignore[assignment]
+        verdicts = [await limiter.check("key_1") for _ in range(3)]
+        assert not any(not refill.done() for refill in limiter._refills.values())
+        return verdicts
+
+    assert all(v.allowed for v in with_redis(clean, work))
+    assert calls == [1, 1, 1]
+
+
 def test_redis_down_lets_requests_through(clean: Backing) -> None:
     async def work() -> Verdict:
         dead = AsyncRedis.from_url("redis://127.0.0.1:1/0", socket_connect_timeout=0.5)
