@@ -1,5 +1,5 @@
-"""Per-request dependencies: one session (one transaction, committed by the handler), the
-read path for hot reads, and the caller's identity (service.api.auth)."""
+"""Per-request dependencies: one session (one transaction, committed by the handler) and the
+caller's identity (service.api.auth); the process's resources, the read path among them."""
 
 from __future__ import annotations
 

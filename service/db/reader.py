@@ -75,7 +75,7 @@ class Reader:
     async def connect(cls, url: str, *, max_size: int = 10) -> Reader:
         pool = await asyncpg.create_pool(
             plain_dsn(url),
-            min_size=1,
+            min_size=0,  # connects on first use: the API starts (not ready) while Postgres is down
             max_size=max_size,
             init=_json_codecs,
             reset=_keep_session,
