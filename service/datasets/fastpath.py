@@ -15,9 +15,10 @@ from service.datasets.formats import UNSET, DpoRow, OutputMessage
 from service.datasets.rowkeys import plain_parts
 from service.datasets.rules import RowFacts, same_after_whitespace
 
-# Keys every plain row has besides role + content per input message: input, messages,
-# preferred_output, non_preferred_output, and role + content in each output.
-_FIXED_KEYS = 4 + 2 + 2
+# Quotes every plain row has besides 8 per input message (its keys role and content, its
+# strings role and content): the keys input, messages, preferred_output and
+# non_preferred_output, and keys and strings role and content in each output.
+_FIXED_QUOTES = 2 * (4 + 4 + 4)
 
 
 def plain_facts(row: DpoRow, raw: bytes) -> RowFacts | None:
@@ -41,14 +42,29 @@ def plain_facts(row: DpoRow, raw: bytes) -> RowFacts | None:
     b = _plain_output(row.non_preferred_output[0])
     if a is None or b is None or a == b or same_after_whitespace(a, b):
         return None
-    # = jsonchecks.duplicate_keys_suspected, inlined: it runs on every line.
-    expected = _FIXED_KEYS + len(parts)
-    found = raw.count(b'":')
-    if found != expected and found - raw.count(b'\\":') != expected:
+    if _extra_key_possible(raw, _FIXED_QUOTES + 4 * len(parts), parts, a, b):
         return None
     # = rowkeys.input_key, output_key and pair_key for this shape, inlined.
     hp, ha, hb = hash(tuple(parts)), hash(a), hash(b)
     return RowFacts(hp, hash((hp, ha, hb)), hash((hp, hb, ha)), len(a), len(b))
+
+
+def _extra_key_possible(raw: bytes, quotes: int, parts: list[str], a: str, b: str) -> bool:
+    """Whether the line may hold a key the decoded row does not (a duplicate: msgspec keeps
+    the last value). Exact, and the cheapest such test: `quotes` is what the row's keys and
+    strings take; every other `"` in the line is a quote inside a text, written `\\"`. A
+    duplicate key adds at least two quotes, which the texts' own quotes cannot explain unless
+    some are written `\\u0022` (which puts no `"` in the line); then the general path decides.
+    A single-byte count runs at ~2.5 GB/s, twice the `":` count the general path uses.
+    """
+    extra = raw.count(b'"') - quotes
+    if not extra:
+        return False  # the common case: no quotes in any text
+    for text in parts[1::2]:
+        if '"' in text:
+            extra -= text.count('"')
+    extra -= a.count('"') + b.count('"')
+    return extra != 0 or b"\\u0022" in raw
 
 
 def _plain_output(m: OutputMessage) -> str | None:

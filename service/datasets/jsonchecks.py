@@ -1,9 +1,10 @@
 """JSON-level findings for one line: why it does not decode, and duplicate keys.
 
 msgspec (like most fast parsers) keeps the last of duplicate keys silently. Checking every line
-with a slow pair-preserving parser would halve throughput, so the fast path compares the number
-of `":` sequences in the raw line with the number of keys the decoded row holds; only a mismatch
-pays for the exact check.
+with a slow pair-preserving parser would halve throughput, so the general path compares the
+number of `":` sequences in the raw line with the number of keys the decoded row holds; only a
+mismatch (or a key spaced from its colon, which that count misses) pays for the exact check.
+The common row never gets here: `fastpath` has an exact count of its own.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from service.datasets.formats import ChatMessage, DpoRow, OutputMessage, SftRow,
 from service.datasets.report import Issue
 
 _BYTE_AT = re.compile(r"\(byte (\d+)\)")
+_SPACED_KEY = re.compile(rb'"[ \t\r\n]+:')
 _LONE_SURROGATE = re.compile(rb"\\u[dD][89abAB][0-9a-fA-F]{2}(?!\\u[dD][c-fC-F])")
 
 
@@ -104,14 +106,14 @@ def row_keys(row: DpoRow | SftRow) -> int:
 
 
 def duplicate_keys_suspected(raw: bytes, expected: int) -> bool:
-    """`expected`: the keys the decoded value holds. Whitespace between a key and its colon
-    makes `found` smaller, which also triggers the exact check; only a duplicate that exactly
-    offsets such a key escapes."""
+    """`expected`: the keys the decoded value holds. A key spaced from its colon is not in
+    `found`, so it could offset a duplicate: such a line always gets the exact check. What
+    still escapes: a duplicate offset by a key that ends in a backslash (`"a\\\\":`)."""
     found = raw.count(b'":')
     if found == expected:
-        return False
+        return _SPACED_KEY.search(raw) is not None
     # `\":` inside strings (JSON text in content, tool arguments) is not a key.
-    return found - raw.count(b'\\":') != expected
+    return found - raw.count(b'\\":') != expected or _SPACED_KEY.search(raw) is not None
 
 
 def duplicate_keys(raw: bytes) -> list[str]:

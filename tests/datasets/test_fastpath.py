@@ -22,7 +22,7 @@ from service.datasets.rules import normalize_ws, same_after_whitespace
 from service.datasets.runner import RANGE_BYTES, TAIL_RANGE_BYTES, split_ranges
 from service.datasets.simple_schema import simple_schema
 from service.datasets.validation import validate_line
-from tests.datasets.helpers import call, dpo, edit, msg
+from tests.datasets.helpers import STOCK_TOOL, call, dpo, edit, msg
 from tests.datasets.test_conformance import CASES, SFT_CASES
 
 
@@ -103,6 +103,18 @@ def test_escaped_special_tokens_are_found() -> None:
         _line(PLAIN).replace(b'"role": "user"', b'"role" : "user", "role" :"system"'),
         _line(PLAIN).replace(b'"role": "user"', b'"role": "user", "rol\\u0065": "user"'),
         _line(PLAIN).replace(b'"input": {', b'"input": {"messages": [], '),
+        # A duplicate offset, in the fast path's quote count, by quotes written `\u0022`
+        # (they are in the text but put no `"` in the line).
+        _line(edit(PLAIN, "preferred_output/0/content", 'say "a" "b"'))
+        .replace(b'\\"', b"\\u0022")
+        .replace(b'"role": "user"', b'"role": "user", "role": "user"'),
+        # A duplicate offset, in the general path's `":` count, by a key spaced from its colon.
+        _line(PLAIN)
+        .replace(b'"role": "user"', b'"role": "user", "role": "user"')
+        .replace(b'"content": "', b'"content" : "', 1),
+        _line(edit(PLAIN, "input/tools", [STOCK_TOOL]))
+        .replace(b'"role": "user"', b'"role": "user", "role": "user"')
+        .replace(b'"content": "', b'"content"\t: "', 1),
     ],
 )
 def test_duplicate_keys_leave_the_fast_path(raw: bytes) -> None:
