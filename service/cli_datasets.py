@@ -15,10 +15,10 @@ from typing import Any, cast
 import click
 import msgspec
 
+from service.datasets.converters import SOURCE_FORMATS
 from service.datasets.ingest import IngestResult, SourceFormat, ingest_file
 from service.datasets.report import ConversionReport, DatasetKind, Issue, ValidationReport
 
-FORMATS = ("openai", "auto", "trl", "ultrafeedback", "sharegpt")
 PROGRESS_MIN_BYTES = 16 << 20
 
 
@@ -118,7 +118,9 @@ _tokens = click.option("--no-tokens", "no_tokens", is_flag=True, help="skip toke
 @click.command("validate")
 @click.argument("file", type=_file)
 @_kind
-@click.option("--format", "fmt", type=click.Choice(FORMATS), default="openai", show_default=True)
+@click.option(
+    "--format", "fmt", type=click.Choice(SOURCE_FORMATS), default="openai", show_default=True
+)
 @_json
 @_tokens
 def validate_command(file: Path, kind: str, fmt: str, as_json: bool, no_tokens: bool) -> None:
@@ -136,7 +138,7 @@ def validate_command(file: Path, kind: str, fmt: str, as_json: bool, no_tokens: 
 @click.command("convert")
 @click.argument("src", type=_file)
 @click.argument("dst", type=click.Path(dir_okay=False, writable=True, path_type=Path))
-@click.option("--from", "fmt", type=click.Choice(FORMATS[1:]), required=True)
+@click.option("--from", "fmt", type=click.Choice(SOURCE_FORMATS[1:]), required=True)
 @_kind
 @_json
 @_tokens

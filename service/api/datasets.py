@@ -21,13 +21,14 @@ from service.api.schemas import DatasetOut, Page, dataset_out
 from service.api.uploads import Spooled, spool_body
 from service.blobstore import discard
 from service.datasets import service as datasets
+from service.datasets.converters import SOURCE_FORMATS
 from service.datasets.service import UploadOptions
 from service.pipelines import service as pipelines
 
 UPLOAD_DOC = (
     "Body: raw JSONL (`Content-Type: application/jsonl` or `application/x-ndjson`) or "
-    "multipart/form-data with field `file`. `name`, `kind` (dpo|sft) and `format` (openai, auto, "
-    "trl, ultrafeedback, sharegpt) as query parameters or form fields."
+    "multipart/form-data with field `file`. `name`, `kind` (dpo|sft) and `format` "
+    f"({', '.join(SOURCE_FORMATS)}) as query parameters or form fields."
 )
 
 

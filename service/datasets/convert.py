@@ -16,7 +16,6 @@ from service.datasets.jsonl import BOM, DEFAULT_MAX_LINE
 from service.datasets.report import DEFAULT_CAP_PER_CODE, ConversionReport, DroppedRow
 from service.datasets.sources import Container, SourceRow, json_rows, jsonl_rows, sniff
 
-SOURCE_FORMATS = ("auto", "openai", "trl", "ultrafeedback", "sharegpt")
 _ENCODER = msgspec.json.Encoder()
 _HEAD = 1 << 16
 

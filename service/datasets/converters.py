@@ -7,10 +7,15 @@ silently: the caller reports every Drop with the row it came from.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
-from typing import Any, NamedTuple
+from typing import Any, Literal, NamedTuple, get_args
 
 Json = dict[str, Any]
+# What `format=` accepts: `openai` as is, `auto` detects, the rest name a converter below.
+SourceFormat = Literal["openai", "auto", "trl", "ultrafeedback", "sharegpt", "hh-rlhf"]
+SOURCE_FORMATS: tuple[SourceFormat, ...] = get_args(SourceFormat)
+FOREIGN_FORMATS = frozenset(SOURCE_FORMATS) - {"openai", "auto"}
 
 
 class Drop(NamedTuple):
@@ -45,6 +50,8 @@ def detect(row: object) -> str | None:
         return "ultrafeedback"
     if {"prompt", "chosen", "rejected"} <= keys and ("prompt_id" in keys or "score_chosen" in keys):
         return "ultrafeedback"  # the HuggingFaceH4 layout: chosen/rejected are conversations
+    if {"chosen", "rejected"} <= keys and _is_transcript(row["chosen"]):
+        return "hh-rlhf"
     if {"chosen", "rejected"} <= keys or {"chosen_messages", "rejected_messages"} <= keys:
         return "trl"
     return None
@@ -201,6 +208,44 @@ def _trl_conversations(
     return dpo_row(inp, cm[0], rm[0], tools)
 
 
+# Anthropic HH-RLHF: each side is a whole transcript, "\n\nHuman: ...\n\nAssistant: ...".
+# Only a marker after a blank line starts a turn ("Human:" inside a reply is text), as in TRL's
+# own hh-rlhf script; the space after the colon is optional (empty replies end with "Assistant:").
+_HH_TURN = re.compile(r"\n\n(Human|Assistant):[ ]?")
+_HH_ROLES = {"Human": "user", "Assistant": "assistant"}
+
+
+def _is_transcript(value: object) -> bool:
+    return isinstance(value, str) and value.startswith(("\n\nHuman:", "Human:"))
+
+
+def from_hh_rlhf(row: Json) -> Converted:
+    """Both transcripts split into turns; the turns they share are the prompt and each must
+    then end in one assistant reply (the TRL conversational rule)."""
+    sides = []
+    for name in ("chosen", "rejected"):
+        turns = hh_turns(row.get(name))
+        if isinstance(turns, Drop):
+            return Drop(turns.code, f"{name}: {turns.message}")
+        sides.append(turns)
+    return _trl_conversations(None, sides[0], sides[1], None)
+
+
+def hh_turns(text: object) -> list[Json] | Drop:
+    """'\n\nHuman: a\n\nAssistant: b' -> [{user: a}, {assistant: b}]."""
+    if not isinstance(text, str):
+        return Drop("not_converted", "must be a transcript string")
+    if text.startswith("Human:"):
+        text = "\n\n" + text  # some copies lost the leading blank line
+    pieces = _HH_TURN.split(text)
+    if pieces[0].strip():
+        return Drop("not_converted", "the transcript must start with '\\n\\nHuman: '")
+    return [
+        {"role": _HH_ROLES[speaker], "content": content}
+        for speaker, content in zip(pieces[1::2], pieces[2::2], strict=True)
+    ]
+
+
 def _message(m: object) -> Json | Drop:
     """A chat message with OpenAI keys only; `value` text parts become `text` parts."""
     if not isinstance(m, dict) or "role" not in m:
@@ -225,4 +270,5 @@ CONVERTERS: dict[str, Converter] = {
     "sharegpt": from_sharegpt,
     "ultrafeedback": from_ultrafeedback,
     "trl": from_trl,
+    "hh-rlhf": from_hh_rlhf,
 }

@@ -8,13 +8,14 @@ import hashlib
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, BinaryIO, Literal
+from typing import Any, BinaryIO
 
 import msgspec
 
 from service.datasets.aggregate import Aggregator
 from service.datasets.codes import issue
 from service.datasets.convert import Conversion
+from service.datasets.converters import SourceFormat
 from service.datasets.engine import Options
 from service.datasets.jsonl import BOM, DEFAULT_BLOCK_BYTES, Block
 from service.datasets.report import (
@@ -27,7 +28,6 @@ from service.datasets.runner import run_blocks, run_file
 
 __all__ = ["DatasetKind", "IngestResult", "SourceFormat", "ingest_file"]
 
-SourceFormat = Literal["openai", "auto", "trl", "ultrafeedback", "sharegpt"]
 Progress = Callable[[int], None]
 
 
@@ -190,8 +190,8 @@ def _converted(
 def _unknown_format(agg: Aggregator, conv: Conversion) -> None:
     msg = (
         "could not detect the format: expected OpenAI DPO rows, TRL (prompt/chosen/rejected), "
-        "UltraFeedback (instruction/chosen_response/rejected_response) or ShareGPT "
-        "(conversations/chosen/rejected)"
+        "UltraFeedback (instruction/chosen_response/rejected_response), ShareGPT "
+        "(conversations/chosen/rejected) or HH-RLHF (chosen/rejected transcripts)"
     )
     agg.sink.add(issue(1, None, "unknown_format", msg))
     agg.not_jsonl = True  # no per-file "empty" finding on top of this one

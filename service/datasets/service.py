@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from service.blobstore import BlobStore, discard
 from service.datasets import repository
+from service.datasets.converters import SOURCE_FORMATS
 from service.datasets.ingest import DatasetKind, IngestResult, SourceFormat, ingest_file
 from service.db.models import Dataset
 from service.errors import FieldError, ServiceError, conflict, not_found
@@ -20,7 +21,6 @@ from service.ids import new_id
 from service.webhooks import outbox
 
 KINDS = ("dpo", "sft")
-FORMATS = ("openai", "auto", "trl", "ultrafeedback", "sharegpt")
 
 
 @dataclass(frozen=True)
@@ -43,10 +43,12 @@ def check_options(options: UploadOptions) -> None:
         errors.append(
             FieldError("invalid_kind", f"kind must be one of {', '.join(KINDS)}", path="/kind")
         )
-    if options.format not in FORMATS:
+    if options.format not in SOURCE_FORMATS:
         errors.append(
             FieldError(
-                "invalid_format", f"format must be one of {', '.join(FORMATS)}", path="/format"
+                "invalid_format",
+                f"format must be one of {', '.join(SOURCE_FORMATS)}",
+                path="/format",
             )
         )
     if options.name is not None and not 1 <= len(options.name) <= 300:

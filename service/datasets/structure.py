@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from service.datasets.codes import issue, pointer
-from service.datasets.converters import detect
+from service.datasets.converters import FOREIGN_FORMATS, detect
 from service.datasets.formats import INPUT_ROLES
 from service.datasets.report import DatasetKind, Issue
 
@@ -78,7 +78,7 @@ def walk_row(obj: object, kind: DatasetKind, line: int) -> Walk:
 
 def _dpo_row(w: Walk, row: dict[str, Any]) -> None:
     foreign = detect(row)
-    if foreign in ("trl", "ultrafeedback", "sharegpt"):
+    if foreign in FOREIGN_FORMATS:
         w.add(
             "",
             "foreign_format",

@@ -158,3 +158,28 @@ def test_delete_dataset(client: Client, keys: Keys, settings: Settings) -> None:
     assert client.delete(f"/v1/datasets/{free}", headers=auth(keys.team_a)).status_code == 204
     assert_problem(client.get(f"/v1/datasets/{free}", headers=auth(keys.team_a)), 404)
     assert len(stored_files(settings)) == 1  # only the dataset still in use
+
+
+def test_upload_with_format_auto_stores_the_converted_openai_rows(
+    client: Client, keys: Keys
+) -> None:
+    """An HH-RLHF file (transcripts) is detected, converted, and stored as OpenAI DPO JSONL."""
+    rows = [
+        {
+            "chosen": f"\n\nHuman: What is {i} + 2?\n\nAssistant: {i + 2}.",
+            "rejected": f"\n\nHuman: What is {i} + 2?\n\nAssistant: {i + 3}.",
+        }
+        for i in range(10)
+    ]
+    response = upload(client, keys.team_a, jsonl(rows), format="auto")
+    assert response.status_code == 201, response.text
+    dataset = response.json()
+    assert dataset["report"]["detected_format"] == "hh-rlhf"
+    assert dataset["examples"] == 10
+    content = client.get(f"/v1/datasets/{dataset['id']}/content", headers=auth(keys.team_a))
+    first = json.loads(content.content.splitlines()[0])
+    assert first == {
+        "input": {"messages": [{"role": "user", "content": "What is 0 + 2?"}]},
+        "preferred_output": [{"role": "assistant", "content": "2."}],
+        "non_preferred_output": [{"role": "assistant", "content": "3."}],
+    }

@@ -179,6 +179,11 @@ STRUCTURE = [
     bad("foreign_trl", {"prompt": "p", "chosen": "a", "rejected": "b"}, "foreign_format"),
     bad("foreign_sharegpt", {"conversations": [], "chosen": {}, "rejected": {}}, "foreign_format"),
     bad(
+        "foreign_hh_rlhf",
+        {"chosen": "\n\nHuman: q\n\nAssistant: a", "rejected": "\n\nHuman: q\n\nAssistant: b"},
+        "foreign_format",
+    ),
+    bad(
         "foreign_argilla",
         {"instruction": "i", "chosen_response": "a", "rejected_response": "b"},
         "foreign_format",

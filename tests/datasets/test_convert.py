@@ -70,6 +70,20 @@ SHAREGPT = {
     "rejected": {"from": "gpt", "value": "5."},
 }
 SHAREGPT_SYS = {**SHAREGPT, "system": "Be brief."}
+# Anthropic HH-RLHF: whole transcripts; "Human:" inside a reply (no blank line) is text.
+HH_PROMPT = "\n\nHuman: What is 2 + 2?\n\nAssistant: Say Human: or not?\n\nHuman: Just answer."
+HH = {"chosen": HH_PROMPT + "\n\nAssistant: 4.", "rejected": HH_PROMPT + "\n\nAssistant: 5."}
+EXPECTED_HH = {
+    "input": {
+        "messages": [
+            {"role": "user", "content": "What is 0 + 2?"},
+            {"role": "assistant", "content": "Say Human: or not?"},
+            {"role": "user", "content": "Just answer."},
+        ]
+    },
+    "preferred_output": [{"role": "assistant", "content": "4."}],
+    "non_preferred_output": [{"role": "assistant", "content": "5."}],
+}
 
 
 def conv_json_array(rows: list[Any]) -> bytes:
@@ -142,6 +156,35 @@ CONVERSIONS = [
         None,
         [],
         True,
+    ),
+    Conv("hh_rlhf_auto", jsonl(n_rows(HH)), "auto", "hh-rlhf", EXPECTED_HH, [], True),
+    Conv(
+        "hh_rlhf_explicit_with_drops",
+        jsonl(
+            [
+                *n_rows(HH),
+                # The sides part before the last reply: two turns each after the prompt.
+                {"chosen": HH["chosen"], "rejected": HH_PROMPT + "\n\nAssistant: 5.\n\nHuman: ?"},
+                {"chosen": "Q: 2 + 2?\n\nAssistant: 4.", "rejected": HH["rejected"]},
+                {"chosen": HH["chosen"], "rejected": None},
+            ]
+        ),
+        "hh-rlhf",
+        "hh-rlhf",
+        EXPECTED_HH,
+        [(11, "multi_turn_output"), (12, "not_converted"), (13, "not_converted")],
+        False,
+    ),
+    Conv(
+        # An empty last reply ("Assistant:" and nothing after it) converts, and the validator
+        # then says what is wrong with it.
+        "hh_rlhf_empty_reply",
+        jsonl([*n_rows(HH, 9), {**HH, "rejected": HH_PROMPT + "\n\nAssistant:"}]),
+        "hh-rlhf",
+        "hh-rlhf",
+        EXPECTED_HH,
+        [],
+        False,
     ),
     Conv(
         "trl_implicit_no_common_prefix",
@@ -369,6 +412,8 @@ def test_dropped_rows_are_capped_but_counted(tmp_path: Path) -> None:
         (ARGILLA, "ultrafeedback"),
         (H4, "ultrafeedback"),
         (SHAREGPT, "sharegpt"),
+        (HH, "hh-rlhf"),
+        ({"chosen": "Human: hi\n\nAssistant: a", "rejected": "x"}, "hh-rlhf"),
         (dpo(), "openai"),
         ({"chosen_messages": [], "rejected_messages": []}, "trl"),
         ({"x": 1}, None),
@@ -391,3 +436,11 @@ def test_detect(row: Any, expected: str | None) -> None:
 )
 def test_common_prefix_does_not_end_inside_a_word_boundary(a: str, b: str, n: int) -> None:
     assert common_prefix_len(a, b) == n
+
+
+def test_hh_rlhf_empty_reply_is_reported_on_its_line(tmp_path: Path) -> None:
+    src = tmp_path / "hh.jsonl"
+    src.write_bytes(jsonl([*n_rows(HH, 9), {**HH, "rejected": HH_PROMPT + "\n\nAssistant:"}]))
+    result = ingest_file(src, io.BytesIO(), fmt="auto", count_tokens=False)
+    assert result.detected_format == "hh-rlhf"
+    assert findings(result.report) == [(10, "empty_output")]
