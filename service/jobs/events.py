@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from service.datasets.overlap import Overlap
 from service.jobs.repository import NewEvent
 from service.jobs.states import JobStatus
 from service.providers.base import RemoteEvent
@@ -29,4 +30,17 @@ def mirrored(event: RemoteEvent) -> NewEvent:
         data=event.data,
         openai_event_id=event.id,
         created_at=event.created_at,
+    )
+
+
+# Not `job.*`: webhooks announce status changes only (API.md); this one is in the job's events.
+OVERLAP_EVENT = "dataset.validation_overlap"
+
+
+def overlap_event(overlap: Overlap) -> NewEvent:
+    return NewEvent(
+        type=OVERLAP_EVENT,
+        message=overlap.message(),
+        level="warning" if overlap.shared_prompts else "info",
+        data=overlap.as_data(),
     )

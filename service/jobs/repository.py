@@ -103,6 +103,11 @@ async def add_events(session: AsyncSession, job_id: str, events: Sequence[NewEve
     return len(written)
 
 
+async def has_event(session: AsyncSession, job_id: str, event_type: str) -> bool:
+    query = select(JobEvent.id).where(JobEvent.job_id == job_id, JobEvent.type == event_type)
+    return (await session.execute(query.limit(1))).first() is not None
+
+
 def _event_row(job_id: str, seq: int, event: NewEvent) -> dict[str, Any]:
     row: dict[str, Any] = {
         "id": new_id("evt"),

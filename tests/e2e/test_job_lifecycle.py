@@ -7,6 +7,7 @@ import httpx
 import pytest
 
 from tests.e2e.client import TERMINAL, ApiClient
+from tests.support.data import dpo_row, dpo_rows, jsonl
 from tests.support.processes import Stack
 
 pytestmark = pytest.mark.e2e
@@ -44,6 +45,28 @@ def test_two_jobs_on_one_dataset_share_one_openai_file(stack: Stack, api_key: st
     assert finished[0]["openai_file_id"] == finished[1]["openai_file_id"]
     state = api.emulator_state()
     assert (state["files_by_purpose"].get("fine-tune"), state["jobs"]) == (1, 2)
+
+
+def test_a_job_with_a_validation_file_warns_of_shared_prompts(stack: Stack, api_key: str) -> None:
+    api = ApiClient(stack, api_key)
+    training = api.upload(jsonl(dpo_rows(12)))
+    shared = [dpo_row(4), dpo_row(9, prompt="Question number 2?")]
+    validation = api.upload(jsonl([*shared, *(dpo_row(i) for i in range(100, 108))]))
+    job = api.create_job(training_dataset_id=training, validation_dataset_id=validation)
+    done = api.wait_for(job["id"], TERMINAL)
+    assert done["status"] == "succeeded", done
+    [warning] = [e for e in api.events(job["id"]) if e["type"] == "dataset.validation_overlap"]
+    assert warning["level"] == "warning"
+    assert warning["data"] == {
+        "validation_rows": 10,
+        "shared_prompts": 2,
+        "identical_rows": 1,
+        "lines": [1, 2],
+    }
+    [remote] = api.emulator_state()["job_list"]
+    uploaded = api.http.get(f"/v1/datasets/{validation}").json()["openai_file_id"]
+    assert remote["validation_file"] == uploaded
+    assert remote["training_file"] == done["openai_file_id"] != uploaded
 
 
 def test_a_failing_job_reports_openais_error(stack: Stack, api_key: str) -> None:

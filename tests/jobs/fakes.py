@@ -20,6 +20,7 @@ class FakeProvider:
     jobs: dict[str, RemoteJob] = field(default_factory=dict)
     files: dict[str, str] = field(default_factory=dict)  # filename -> id
     calls: list[str] = field(default_factory=list)
+    specs: list[JobSpec] = field(default_factory=list)  # every create_job request
     # Raised by the next create_job call; `create_then_raise` creates the job first.
     create_error: ProviderError | None = None
     create_then_raise: bool = False
@@ -39,6 +40,7 @@ class FakeProvider:
 
     async def create_job(self, spec: JobSpec) -> RemoteJob:
         self.calls.append("create_job")
+        self.specs.append(spec)
         error, self.create_error = self.create_error, None
         if error is not None and not self.create_then_raise:
             raise error

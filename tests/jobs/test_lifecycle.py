@@ -27,6 +27,7 @@ from service.jobs.reconcile import claim_due_jobs
 from service.jobs.timing import Timing
 from service.providers.base import JobSpec, ProviderError
 from tests.jobs.fakes import FakeProvider
+from tests.support.data import dpo_row, dpo_rows, jsonl
 from tests.support.services import Backing
 
 LEASE = timedelta(seconds=60)
@@ -48,32 +49,37 @@ async def runtime(backing: Backing, root: Path, provider: FakeProvider) -> Async
         await engine.dispose()
 
 
-async def new_job(rt: Runtime, **fields: Any) -> Job:
-    dataset_id = new_id("ds")
-    key = f"datasets/{dataset_id}.jsonl"
-    rt.blobs.path(key).parent.mkdir(parents=True, exist_ok=True)
-    rt.blobs.path(key).write_bytes(b"{}\n" * 10)
+async def new_job(rt: Runtime, body: bytes = b"{}\n" * 10, **fields: Any) -> Job:
     async with rt.sessions.begin() as session:
-        session.add(
-            Dataset(
-                id=dataset_id,
-                team="t",
-                name="d",
-                kind="dpo",
-                source_format="openai",
-                status="ready",
-                bytes=30,
-                sha256=hashlib.sha256(dataset_id.encode()).hexdigest(),
-                examples=10,
-                blob_key=key,
-                report={},
-            )
-        )
-        await session.flush()
+        dataset_id = await add_dataset(rt, session, body)
         request = jobs.JobRequest(
             training_dataset_id=dataset_id, model="gpt-4o-2024-08-06", **fields
         )
         return await jobs.create(session, "t", request, lease=LEASE)
+
+
+async def add_dataset(rt: Runtime, session: AsyncSession, body: bytes) -> str:
+    dataset_id = new_id("ds")
+    key = f"datasets/{dataset_id}.jsonl"
+    rt.blobs.path(key).parent.mkdir(parents=True, exist_ok=True)
+    rt.blobs.path(key).write_bytes(body)
+    session.add(
+        Dataset(
+            id=dataset_id,
+            team="t",
+            name="d",
+            kind="dpo",
+            source_format="openai",
+            status="ready",
+            bytes=len(body),
+            sha256=hashlib.sha256(dataset_id.encode()).hexdigest(),
+            examples=body.count(b"\n"),
+            blob_key=key,
+            report={},
+        )
+    )
+    await session.flush()
+    return dataset_id
 
 
 async def reload(rt: Runtime, job_id: str) -> Job:
@@ -325,5 +331,38 @@ def test_a_poll_round_survives_openai_errors(clean: Backing, tmp_path: Path) -> 
         first, second = [await reload(rt, i) for i in ids]
         assert (first.status, first.error_code) == ("failed", "http_404")
         assert second.status == "validating_files"
+
+    run(clean, tmp_path, provider, scenario)
+
+
+def test_validation_prompts_in_the_training_data_are_a_warning_event(
+    clean: Backing, tmp_path: Path
+) -> None:
+    """Checked once, before anything is sent; the job still runs with both files."""
+    provider = FakeProvider()
+    training = jsonl(dpo_rows(12))
+    validation = jsonl([dpo_row(100), dpo_row(5), dpo_row(7, prompt="Question number 3?")])
+
+    async def scenario(rt: Runtime) -> None:
+        async with rt.sessions.begin() as session:
+            validation_id = await add_dataset(rt, session, validation)
+        job = await new_job(rt, training, validation_dataset_id=validation_id)
+        await lifecycle.advance(rt, job.id)
+        job.status = "uploading"  # the submit step again, as after a crash: no second event
+        await lifecycle._submit(rt, job)
+        async with rt.sessions() as session:
+            events = await repository.events_page(session, job.id, after_seq=0, limit=50)
+        overlap = [e for e in events if e.type == "dataset.validation_overlap"]
+        assert [(e.level, e.data) for e in overlap] == [
+            (
+                "warning",
+                {"validation_rows": 3, "shared_prompts": 2, "identical_rows": 1, "lines": [2, 3]},
+            )
+        ]
+        assert "2 of 3 validation examples" in overlap[0].message
+        [spec] = provider.specs
+        assert spec.validation_file is not None
+        assert spec.validation_file != spec.training_file
+        assert provider.calls.count("upload_file") == 2
 
     run(clean, tmp_path, provider, scenario)
