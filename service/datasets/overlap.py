@@ -22,6 +22,9 @@ from service.datasets.rowkeys import encoded_key, input_key, output_key, pair_ke
 
 # Lines named in the report; the counts are exact.
 SHOWN_LINES = 20
+# Validation rows held in memory (~300 bytes each): validation sets are usually a few thousand
+# rows; past this many, the rest are not checked and the report says so.
+MAX_VALIDATION_ROWS = 100_000
 _ENCODER = msgspec.json.Encoder()
 
 
@@ -31,12 +34,14 @@ class Overlap:
     shared_prompts: int  # validation rows whose prompt is in the training data
     identical_rows: int  # validation rows whose whole example is
     lines: tuple[int, ...]  # the first validation lines with a shared prompt
+    partial: bool = False  # only the first MAX_VALIDATION_ROWS rows were checked
 
     def message(self) -> str:
+        scope = f" (only the first {self.validation_rows:,} were checked)" if self.partial else ""
         if not self.shared_prompts:
             return (
                 f"none of the {self.validation_rows:,} validation examples has a prompt that "
-                "is also in the training data"
+                f"is also in the training data{scope}"
             )
         shown = ", ".join(str(n) for n in self.lines)
         more = ", ..." if self.shared_prompts > len(self.lines) else ""
@@ -44,7 +49,7 @@ class Overlap:
             f"{self.shared_prompts:,} of {self.validation_rows:,} validation examples have a "
             f"prompt that is also in the training data ({self.identical_rows:,} are identical "
             f"examples; validation lines {shown}{more}): their validation loss measures what "
-            "the model memorised, not how it generalises"
+            f"the model memorised, not how it generalises{scope}"
         )
 
     def as_data(self) -> dict[str, object]:
@@ -53,20 +58,28 @@ class Overlap:
             "shared_prompts": self.shared_prompts,
             "identical_rows": self.identical_rows,
             "lines": list(self.lines),
+            "partial": self.partial,
         }
 
 
 def find_overlap(
-    training: Iterable[bytes], validation: Iterable[bytes], kind: DatasetKind
+    training: Iterable[bytes],
+    validation: Iterable[bytes],
+    kind: DatasetKind,
+    *,
+    max_rows: int = MAX_VALIDATION_ROWS,
 ) -> Overlap:
     """Compare two stored datasets (JSONL lines, already validated) of the same kind."""
     by_prompt: dict[int, list[int]] = {}
     by_example: dict[int, list[int]] = {}
-    rows = 0
+    rows, partial = 0, False
     for line, raw in enumerate(validation, 1):
         keys = row_keys(raw, kind)
         if keys is None:
             continue
+        if rows == max_rows:
+            partial = True
+            break
         rows += 1
         by_prompt.setdefault(keys[0], []).append(line)
         by_example.setdefault(keys[1], []).append(line)
@@ -81,7 +94,7 @@ def find_overlap(
         shared.extend(by_prompt.pop(keys[0], ()))
         identical += len(by_example.pop(keys[1], ()))
     shared.sort()
-    return Overlap(rows, len(shared), identical, tuple(shared[:SHOWN_LINES]))
+    return Overlap(rows, len(shared), identical, tuple(shared[:SHOWN_LINES]), partial)
 
 
 def row_keys(raw: bytes, kind: DatasetKind) -> tuple[int, int] | None:

@@ -41,6 +41,7 @@ def test_shared_prompts_and_identical_examples_are_told_apart() -> None:
         "shared_prompts": 3,
         "identical_rows": 2,
         "lines": [2, 3, 4],
+        "partial": False,
     }
 
 
@@ -73,3 +74,12 @@ def test_lines_that_are_not_rows_are_skipped() -> None:
     validation = jsonl(good(2)) + b"not json\n" + json.dumps({"x": 1}).encode() + b"\n"
     found = find_overlap(lines(jsonl(good(1))), lines(validation), "dpo")
     assert found == Overlap(2, 1, 1, (1,))
+
+
+def test_a_huge_validation_file_is_checked_up_to_a_bound_and_says_so() -> None:
+    found = find_overlap(lines(jsonl(good(3))), lines(jsonl(good(10))), "dpo", max_rows=4)
+    assert found == Overlap(4, 3, 3, (1, 2, 3), partial=True)
+    assert found.message().endswith("(only the first 4 were checked)")
+    assert found.as_data()["partial"] is True
+    exact = find_overlap(lines(jsonl(good(3))), lines(jsonl(good(4))), "dpo", max_rows=4)
+    assert exact.partial is False

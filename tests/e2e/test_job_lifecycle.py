@@ -62,6 +62,7 @@ def test_a_job_with_a_validation_file_warns_of_shared_prompts(stack: Stack, api_
         "shared_prompts": 2,
         "identical_rows": 1,
         "lines": [1, 2],
+        "partial": False,
     }
     [remote] = api.emulator_state()["job_list"]
     uploaded = api.http.get(f"/v1/datasets/{validation}").json()["openai_file_id"]

@@ -356,7 +356,13 @@ def test_validation_prompts_in_the_training_data_are_a_warning_event(
         assert [(e.level, e.data) for e in overlap] == [
             (
                 "warning",
-                {"validation_rows": 3, "shared_prompts": 2, "identical_rows": 1, "lines": [2, 3]},
+                {
+                    "validation_rows": 3,
+                    "shared_prompts": 2,
+                    "identical_rows": 1,
+                    "lines": [2, 3],
+                    "partial": False,
+                },
             )
         ]
         assert "2 of 3 validation examples" in overlap[0].message
