@@ -11,12 +11,13 @@ past; keys are `hash()` values, comparable because both files are read in one pr
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
 import msgspec
 
 from service.datasets.formats import DPO_DECODER, SFT_DECODER, DpoRow, SftRow, text_of
+from service.datasets.jsonl import BOM
 from service.datasets.report import DatasetKind
 from service.datasets.rowkeys import encoded_key, input_key, output_key, pair_key
 
@@ -73,7 +74,7 @@ def find_overlap(
     by_prompt: dict[int, list[int]] = {}
     by_example: dict[int, list[int]] = {}
     rows, partial = 0, False
-    for line, raw in enumerate(validation, 1):
+    for line, raw in enumerate(_without_bom(validation), 1):
         keys = row_keys(raw, kind)
         if keys is None:
             continue
@@ -85,7 +86,7 @@ def find_overlap(
         by_example.setdefault(keys[1], []).append(line)
     shared: list[int] = []
     identical = 0
-    for raw in training:
+    for raw in _without_bom(training):
         if not by_prompt and not by_example:
             break  # every validation row is accounted for
         keys = row_keys(raw, kind)
@@ -95,6 +96,15 @@ def find_overlap(
         identical += len(by_example.pop(keys[1], ()))
     shared.sort()
     return Overlap(rows, len(shared), identical, tuple(shared[:SHOWN_LINES]), partial)
+
+
+def _without_bom(lines: Iterable[bytes]) -> Iterator[bytes]:
+    """A stored file keeps the bytes as uploaded: a UTF-8 BOM (a warning) may start it."""
+    it = iter(lines)
+    first = next(it, None)
+    if first is not None:
+        yield first.removeprefix(BOM)
+    yield from it
 
 
 def row_keys(raw: bytes, kind: DatasetKind) -> tuple[int, int] | None:

@@ -106,9 +106,13 @@ async def _check_overlap(rt: Runtime, job: Job, validation_id: str) -> None:
         validation = await datasets_repo.get(session, validation_id)
     if training is None or validation is None:
         return  # the upload step fails the job with the reason
-    overlap = await asyncio.to_thread(
-        _compare, rt.blobs, training.blob_key, validation.blob_key, training.kind
-    )
+    try:
+        overlap = await asyncio.to_thread(
+            _compare, rt.blobs, training.blob_key, validation.blob_key, training.kind
+        )
+    except OSError as error:  # advisory: the upload step reports a missing file as it should
+        log.warning("job %s: the overlap check could not read a dataset: %s", job.id, error)
+        return
     async with rt.sessions.begin() as session:
         await repository.add_events(session, job.id, [overlap_event(overlap)])
     log.info("job %s: %s", job.id, overlap.message())

@@ -83,3 +83,9 @@ def test_a_huge_validation_file_is_checked_up_to_a_bound_and_says_so() -> None:
     assert found.as_data()["partial"] is True
     exact = find_overlap(lines(jsonl(good(3))), lines(jsonl(good(4))), "dpo", max_rows=4)
     assert exact.partial is False
+
+
+def test_a_bom_and_crlf_as_uploaded_do_not_hide_rows() -> None:
+    bom, crlf = b"\xef\xbb\xbf", jsonl(good(2)).replace(b"\n", b"\r\n")
+    found = find_overlap(lines(bom + crlf), lines(bom + crlf), "dpo")
+    assert found == Overlap(2, 2, 2, (1, 2))
