@@ -116,15 +116,30 @@ def test_a_limit_of_zero_is_off(clean: Backing) -> None:
 @pytest.mark.timeout(60)
 def test_rounds_of_concurrent_requests_share_refilled_leases(clean: Backing) -> None:
     async def work(redis: AsyncRedis) -> list[Verdict]:
-        limiter = RateLimiter(redis, per_minute=1_000_000_000, burst=100)  # leases of 10
+        # Leases of up to 1,000 (a tenth of a second's rate) from a bucket that holds far more
+        # than the 1,280 requests: none may be refused, whatever the timing. (With a bucket of
+        # 100, two leases of 50 fetched within one millisecond, the script's clock tick, empty
+        # it: a third is refused, correctly, and the test was flaky.)
+        limiter = RateLimiter(redis, per_minute=600_000, burst=100_000)
+        script = limiter._script  # counted, not replaced
+        assert script is not None
+
+        async def counted(*, keys: list[str], args: list[Any]) -> Any:
+            calls.append(int(args[2]))
+            return await script(keys=keys, args=args)
+
+        limiter._script = counted  # type: ignore[assignment]
         verdicts: list[Verdict] = []
         for _ in range(20):
             verdicts += await asyncio.gather(*(limiter.check("key_1") for _ in range(64)))
         await asyncio.gather(*limiter._refills.values())
         return verdicts
 
+    calls: list[int] = []  # tokens asked for, per Redis call
     verdicts = with_redis(clean, work)
     assert len(verdicts) == 20 * 64 and all(v.allowed for v in verdicts)
+    # Refilled leases, each shared by many requests: a handful of calls, not one per request.
+    assert calls[0] == 64 and 2 <= len(calls) <= 20, calls
 
 
 @pytest.mark.timeout(30)
