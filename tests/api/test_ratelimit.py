@@ -13,6 +13,18 @@ from service.api.ratelimit import RateLimiter, Verdict, _Lease, lease_cap
 from tests.support.services import Backing
 
 
+def count_calls(limiter: RateLimiter, calls: list[int]) -> None:
+    """Record the tokens each Redis call asks for; the script still runs."""
+    script = limiter._script
+    assert script is not None
+
+    async def counted(*, keys: list[str], args: list[Any]) -> Any:
+        calls.append(int(args[2]))
+        return await script(keys=keys, args=args)
+
+    limiter._script = counted  # type: ignore[assignment]
+
+
 def test_a_lease_is_one_token_at_ordinary_limits_and_at_most_half_the_bucket() -> None:
     assert lease_cap(600, 100) == 1  # the default limits: every request asks Redis
     assert lease_cap(60, 3) == 1
@@ -54,14 +66,7 @@ def test_concurrent_requests_share_one_refill_sized_for_them_all(clean: Backing)
 
     async def work(redis: AsyncRedis) -> list[Verdict]:
         limiter = RateLimiter(redis, per_minute=60_000, burst=1_000)  # leases of 1..100
-        script = limiter._script  # counted, not replaced
-        assert script is not None
-
-        async def counted(*, keys: list[str], args: list[Any]) -> Any:
-            calls.append(int(args[2]))
-            return await script(keys=keys, args=args)
-
-        limiter._script = counted  # type: ignore[assignment]
+        count_calls(limiter, calls)
         verdicts = await asyncio.gather(*(limiter.check("key_1") for _ in range(60)))
         # A lease fetched ahead may still be on its way: let it land before Redis closes.
         await asyncio.gather(*limiter._refills.values())
@@ -121,14 +126,7 @@ def test_rounds_of_concurrent_requests_share_refilled_leases(clean: Backing) -> 
         # 100, two leases of 50 fetched within one millisecond, the script's clock tick, empty
         # it: a third is refused, correctly, and the test was flaky.)
         limiter = RateLimiter(redis, per_minute=600_000, burst=100_000)
-        script = limiter._script  # counted, not replaced
-        assert script is not None
-
-        async def counted(*, keys: list[str], args: list[Any]) -> Any:
-            calls.append(int(args[2]))
-            return await script(keys=keys, args=args)
-
-        limiter._script = counted  # type: ignore[assignment]
+        count_calls(limiter, calls)
         verdicts: list[Verdict] = []
         for _ in range(20):
             verdicts += await asyncio.gather(*(limiter.check("key_1") for _ in range(64)))
