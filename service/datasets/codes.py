@@ -64,6 +64,11 @@ CODES: dict[str, tuple[Severity, str]] = {
         "warning",
         "preferred and non-preferred differ only in whitespace",
     ),
+    "output_is_prefix": (
+        "warning",
+        "one output is the beginning of the other: the pair only teaches where to stop",
+    ),
+    "output_repeats_input": ("warning", "an output repeats the last input message"),
     "duplicate_row": ("warning", "the same example (input and both outputs) appears again"),
     "contradictory_pair": (
         "warning",

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from service.datasets.formats import UNSET, DpoRow, OutputMessage
 from service.datasets.rowkeys import plain_parts
-from service.datasets.rules import RowFacts, same_after_whitespace
+from service.datasets.rules import RowFacts, repeats, same_after_whitespace
 
 # Quotes every plain row has besides 8 per input message (its keys role and content, its
 # strings role and content): the keys input, messages, preferred_output and
@@ -41,6 +41,16 @@ def plain_facts(row: DpoRow, raw: bytes) -> RowFacts | None:
     a = _plain_output(row.preferred_output[0])
     b = _plain_output(row.non_preferred_output[0])
     if a is None or b is None or a == b or same_after_whitespace(a, b):
+        return None
+    if a.startswith(b) or b.startswith(a):  # = rules.is_prefix_pair, inlined
+        return None
+    last = parts[-1]
+    first = last[:1]
+    # = rules.repeats for either output, behind the test that ends it for nearly every row
+    # (a different first character, none of them whitespace) without two calls per output.
+    if (
+        a[:1] == first or b[:1] == first or first.isspace() or a[:1].isspace() or b[:1].isspace()
+    ) and (repeats(a, last) or repeats(b, last)):
         return None
     if _extra_key_possible(raw, _FIXED_QUOTES + 4 * len(parts), parts, a, b):
         return None

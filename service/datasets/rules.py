@@ -75,6 +75,9 @@ def check_dpo(row: DpoRow, line: int, out: list[Issue]) -> RowFacts:
     a = _output(pref, "/preferred_output/0", box, line, out)
     b = _output(nonpref, "/non_preferred_output/0", box, line, out)
     _pair(a, b, pref, nonpref, line, out)
+    _repeats(
+        messages[last], ((a, "/preferred_output/0"), (b, "/non_preferred_output/0")), line, out
+    )
     hp = input_key(row.input)
     ha, hb = output_key(pref, a), output_key(nonpref, b)
     return RowFacts(hp, pair_key(hp, ha, hb), pair_key(hp, hb, ha), len(a), len(b))
@@ -182,3 +185,36 @@ def _pair(
     elif same_after_whitespace(a, b):
         msg = "preferred and non-preferred outputs differ only in whitespace"
         out.append(issue(line, "/non_preferred_output/0", "identical_outputs_whitespace", msg))
+    elif a and b and is_prefix_pair(a, b):
+        short, full = (
+            ("non-preferred", "preferred") if len(b) < len(a) else ("preferred", "non-preferred")
+        )
+        msg = (
+            f"the {short} output is the beginning of the {full} one ({min(len(a), len(b)):,} of "
+            f"{max(len(a), len(b)):,} characters): the pair only teaches where to stop; if one "
+            "of them was cut off (max_tokens), fix or drop it"
+        )
+        out.append(issue(line, "/non_preferred_output/0", "output_is_prefix", msg))
+
+
+def is_prefix_pair(a: str, b: str) -> bool:
+    """One text begins with the other (`a != b`): a reply cut short, e.g. at max_tokens."""
+    return a.startswith(b) or b.startswith(a)
+
+
+def repeats(text: str, last_input: str) -> bool:
+    """An output that is the last input message again, give or take whitespace."""
+    return bool(text) and not text.isspace() and same_after_whitespace(text, last_input)
+
+
+def _repeats(
+    last: ChatMessage, outputs: tuple[tuple[str, str], ...], line: int, out: list[Issue]
+) -> None:
+    said = last.content if type(last.content) is str else text_of(last.content)
+    for text, path in outputs:
+        if repeats(text, said):
+            msg = (
+                f"the output repeats the last input message ({last.role!r}) word for word: "
+                "an echo, not an answer"
+            )
+            out.append(issue(line, f"{path}/content", "output_repeats_input", msg))

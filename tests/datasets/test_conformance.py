@@ -310,6 +310,24 @@ SEMANTIC = [
         dpo(10, pref="Four,  of course.\n", nonpref="Four, of\tcourse."),
         "identical_outputs_whitespace",
     ),
+    warn(
+        "output_is_prefix",
+        dpo(10, pref="The answer is 4, because 2 + 2 = 4.", nonpref="The answer is 4"),
+        "output_is_prefix",
+    ),
+    warn("preferred_is_prefix", dpo(10, pref="Yes", nonpref="Yes, and more."), "output_is_prefix"),
+    warn(
+        "output_repeats_input",
+        dpo(10, pref="What is 2 + 2?\n(question 10)"),
+        "output_repeats_input",
+    ),
+    warn(
+        "both_outputs_repeat_input",
+        dpo(10, pref="What is 2 + 2? (question 10)", nonpref=" What is 2 + 2?  (question 10)"),
+        "identical_outputs_whitespace",
+        "output_repeats_input",
+        "output_repeats_input",
+    ),
     Case("duplicate_row", jsonl([*good(), dpo(3)]), [(11, "duplicate_row")], True),
     Case(
         "duplicate_rows_many",

@@ -59,6 +59,10 @@ TRICKY = {
     # Text that looks like keys: `\":` in the raw line, which is not a key.
     "keys_in_text": (edit(PLAIN, "preferred_output/0/content", '{"role": "user"}'), True),
     "colon_quote_text": (edit(PLAIN, "input/messages/0/content", 'say ":" and \\": "'), True),
+    # Pairs the general rules warn about: one output the other cut short, an echo of the input.
+    "prefix_pair": (edit(PLAIN, "non_preferred_output/0/content", "The answer"), False),
+    "echo": (edit(PLAIN, "preferred_output/0/content", " What is 2 + 2?  (question 1)"), False),
+    "almost_prefix": (edit(PLAIN, "non_preferred_output/0/content", "The answer is 5."), True),
     # Everything the general rules report, or that leaves the plain shape.
     "last_assistant": (edit(PLAIN, "input/messages/1/role", "assistant"), False),
     "no_user": (edit(PLAIN, "input/messages/1/role", "system"), False),

@@ -26,7 +26,8 @@ def test_orca_pairs_are_valid_and_stored_byte_for_byte() -> None:
     result = ingest_file(ORCA, out)
     report = result.report
     assert report.valid
-    assert findings(report) == [(284, "missing_final_newline")]
+    # Line 101 prefers "Yes" to "Yes. In the first experiment, ...": a real pair of that kind.
+    assert findings(report) == [(101, "output_is_prefix"), (284, "missing_final_newline")]
     assert result.examples == 284 == report.stats.lines
     assert out.getvalue() == ORCA.read_bytes()
     assert result.sha256 == "21ebe627cbd53a4e5bf214bcb625591b1e4aa8bf07750dde1e4d81050951772f"
