@@ -28,7 +28,15 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 
 import msgspec
 
-from service.datasets.formats import UNSET, ChatMessage, DpoRow, OutputMessage, SftRow, text_of
+from service.datasets.formats import (
+    INPUT_ROLES,
+    UNSET,
+    ChatMessage,
+    DpoRow,
+    OutputMessage,
+    SftRow,
+    text_of,
+)
 
 if TYPE_CHECKING:
     import tiktoken
@@ -146,6 +154,8 @@ class TokenCounter:
     def __init__(self, enc: tiktoken.Encoding | None = None) -> None:
         self._count = _counter(enc or encoding())
         self._cache: dict[str, int] = {}
+        # Framing + role, per role: looked up once per message instead of counted.
+        self._framing = {role: PER_MESSAGE + self._count(role) for role in INPUT_ROLES}
 
     def text(self, text: str) -> int:
         if not text:
@@ -161,9 +171,12 @@ class TokenCounter:
         return n
 
     def message(self, msg: ChatMessage | OutputMessage) -> int:
+        # Once per message of every row: long texts (most of the bytes) skip the cache's
+        # method call and lookup, which could never hit for them.
         content = msg.content
         text = content if type(content) is str else text_of(content)
-        n = PER_MESSAGE + self.text(msg.role) + self.text(text)
+        n = self._framing[msg.role]
+        n += self._count(text) if len(text) > CACHED_TEXT_CHARS else self.text(text)
         if type(msg) is ChatMessage and msg.name is not UNSET:
             n += PER_NAME + self.text(msg.name)
         if msg.tool_calls is not UNSET:
@@ -172,7 +185,9 @@ class TokenCounter:
         return n
 
     def _conversation(self, messages: Sequence[ChatMessage], tools: object) -> tuple[int, int]:
-        n = sum(self.message(m) for m in messages) + REPLY_PRIMING
+        n = REPLY_PRIMING
+        for m in messages:
+            n += self.message(m)
         t = 0 if tools is UNSET else self.text(_ENCODER.encode(tools).decode())
         return n, t
 
