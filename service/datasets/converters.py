@@ -138,9 +138,15 @@ def from_ultrafeedback(row: Json) -> Converted:
 def from_trl(row: Json) -> Converted:
     chosen = row.get("chosen", row.get("chosen_messages"))
     rejected = row.get("rejected", row.get("rejected_messages"))
-    prompt = row.get("prompt")
+    # Intel/orca_dpo_pairs names its prompt `question` and adds a `system` string; taking it
+    # for an implicit prompt would cut a "prompt" out of the answers' shared first words.
+    prompt = row.get("prompt", row.get("question"))
     if isinstance(chosen, str) and isinstance(rejected, str):
-        return _trl_strings(prompt, chosen, rejected)
+        converted = _trl_strings(prompt, chosen, rejected)
+        system = row.get("system")
+        if isinstance(system, str) and system and not isinstance(converted, Drop):
+            converted["input"]["messages"].insert(0, {"role": "system", "content": system})
+        return converted
     if isinstance(chosen, list) and isinstance(rejected, list):
         return _trl_conversations(prompt, chosen, rejected, row.get("tools"))
     return Drop(

@@ -44,7 +44,8 @@ EXPECTED_SIMPLE = {
     "preferred_output": [{"role": "assistant", "content": "4."}],
     "non_preferred_output": [{"role": "assistant", "content": "5."}],
 }
-TRL_STD = {"prompt": "What is 2 + 2?", "chosen": "4.", "rejected": "5."}
+SIDES = {"chosen": "4.", "rejected": "5."}
+TRL_STD = {"prompt": "What is 2 + 2?", **SIDES}
 TRL_IMPLICIT = {"chosen": "Q: What is 2 + 2? A: 4.", "rejected": "Q: What is 2 + 2? A: 5."}
 TRL_CONV = {"prompt": [U], "chosen": [A_GOOD], "rejected": [A_BAD]}
 TRL_CONV_IMPLICIT = {"chosen": [SYS, U, A_GOOD], "rejected": [SYS, U, A_BAD]}
@@ -185,6 +186,21 @@ CONVERSIONS = [
         EXPECTED_HH,
         [],
         False,
+    ),
+    Conv(
+        # Intel/orca_dpo_pairs: the prompt is `question`, with a system prompt (empty: none).
+        "orca_pairs",
+        jsonl(
+            [
+                *n_rows({"system": "Be brief.", "question": "What is 2 + 2?", **SIDES}),
+                {"system": "", "question": "Q?", "chosen": "The answer is A", "rejected": "B"},
+            ]
+        ),
+        "auto",
+        "trl",
+        {**EXPECTED_SIMPLE, "input": {"messages": [SYS, {**U, "content": "What is 0 + 2?"}]}},
+        [],
+        True,
     ),
     Conv(
         "trl_implicit_no_common_prefix",
