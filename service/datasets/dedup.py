@@ -1,14 +1,18 @@
 """A compact table of row keys (signed 64-bit ints, as `hash()` gives) -> first line, for the
 duplicate and contradiction checks.
 
-A Python dict of a million int keys costs ~100 MB; two flat arrays cost 12 bytes a slot. The
-table grows up to `max_slots` and then stops accepting new keys (`full`), which the caller
-reports, so memory stays bounded whatever the file size.
+A Python dict of a million int keys costs ~100 MB; two flat arrays cost 12 bytes a slot (an
+8-byte key, a 4-byte line: files of more than 4 billion lines are not a concern). The table
+grows up to `max_slots` (12 MB; at 70% full that is 734,000 rows, more than a file within
+OpenAI's 512 MB limit holds unless its rows average under 700 bytes) and then stops accepting
+new keys (`full`), which the caller reports, so memory stays bounded whatever the file size.
 """
 
 from __future__ import annotations
 
 from array import array
+
+from service.datasets import heap
 
 
 def _slot(key: int, mask: int) -> int:
@@ -17,7 +21,7 @@ def _slot(key: int, mask: int) -> int:
 
 
 class SeenTable:
-    def __init__(self, *, slots: int = 1 << 16, max_slots: int = 1 << 21) -> None:
+    def __init__(self, *, slots: int = 1 << 16, max_slots: int = 1 << 20) -> None:
         self._max_slots = max_slots
         self._alloc(slots)
         self.count = 0
@@ -27,7 +31,7 @@ class SeenTable:
     def _alloc(self, slots: int) -> None:
         self._mask = slots - 1
         self._keys = array("q", bytes(8 * slots))  # 0 marks an empty slot
-        self._lines = array("L", bytes(array("L").itemsize * slots))
+        self._lines = array("I", bytes(4 * slots))  # "L" would be 8 bytes on 64-bit Linux
 
     def get(self, key: int) -> int | None:
         key = key or 1
@@ -72,3 +76,5 @@ class SeenTable:
                     i = (i + 1) & mask
                 keys[i] = key
                 lines[i] = line
+        del old_keys, old_lines
+        heap.trim()  # the old arrays would stay resident as holes in the heap

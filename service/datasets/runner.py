@@ -9,7 +9,6 @@ memory stays flat whatever the size.
 from __future__ import annotations
 
 import multiprocessing
-import multiprocessing.context
 import os
 import threading
 from collections import deque
@@ -23,6 +22,7 @@ from service.datasets.engine import (
     Options,
     process_block,
     process_range,
+    release_shared_counter,
     shared_counter,
 )
 from service.datasets.jsonl import Block, LongLine
@@ -46,16 +46,21 @@ def _pool(n: int, opts: Options) -> ProcessPoolExecutor:
     every module loaded. With threads (the API server) fork can deadlock, so a forkserver
     that has the validator preloaded forks them instead."""
     if threading.active_count() == 1:
-        ctx: multiprocessing.context.BaseContext = multiprocessing.get_context("fork")
-        if opts.count_tokens:
-            # Loaded once here and shared copy-on-write: each worker loading its own would
-            # cost 0.3 s and a ~25 MB transient peak apiece.
-            shared_counter()
-    else:
-        server = multiprocessing.get_context("forkserver")
-        server.set_forkserver_preload([__name__])
-        ctx = server
-    return ProcessPoolExecutor(max_workers=n, mp_context=ctx)
+        fork = multiprocessing.get_context("fork")
+        if not opts.count_tokens:
+            return ProcessPoolExecutor(max_workers=n, mp_context=fork)
+        # Loaded once here and shared copy-on-write: each worker loading its own would cost
+        # 0.3 s and a ~25 MB transient peak apiece.
+        shared_counter()
+        pool = ProcessPoolExecutor(max_workers=n, mp_context=fork)
+        # A fork pool starts all its workers at its first task: after this one each has the
+        # tokenizer, and this process, which counts nothing, gives its copy back.
+        pool.submit(int).result()
+        release_shared_counter()
+        return pool
+    server = multiprocessing.get_context("forkserver")
+    server.set_forkserver_preload([__name__])
+    return ProcessPoolExecutor(max_workers=n, mp_context=server)
 
 
 def run_file(

@@ -11,7 +11,9 @@ child process:
 - ftjobs with tokens: `ingest_file()` on every core, and peak RSS;
 - tiktoken single core: o200k_base on every text of the file, one core (the with-tokens target
   is 0.8 x this x cores), run before and after each with-tokens run and compared with it;
-- Together: `together==2.14.0`'s `check_file`, installed into a throwaway venv in the temp dir.
+- Together: `together==2.14.0`'s `check_file`, installed into a throwaway venv in the temp dir;
+- memory on many rows: peak RSS on a file of 2,200,000 short rows (~420 MB), with and without
+  tokens, where the duplicate tables reach their bound (`--rows` changes the count).
 """
 
 from __future__ import annotations
@@ -108,6 +110,18 @@ def generate(path: Path, megabytes: int) -> None:
             line = json.dumps(_row(rng, systems), ensure_ascii=rng.random() < 0.3) + "\n"
             f.write(line)
             written += len(line.encode())
+
+
+def generate_many_rows(path: Path, rows: int) -> None:
+    """Short distinct rows: the most keys per byte, so the duplicate tables fill up."""
+    with path.open("w", encoding="utf-8") as f:
+        for i in range(rows):
+            row = {
+                "input": {"messages": [{"role": "user", "content": f"Question {i}?"}]},
+                "preferred_output": [{"role": "assistant", "content": f"Answer {i}."}],
+                "non_preferred_output": [{"role": "assistant", "content": f"No idea ({i})."}],
+            }
+            f.write(json.dumps(row) + "\n")
 
 
 # --- measurements, each run in a child process ----------------------------------------------
@@ -215,6 +229,7 @@ def main() -> None:
     ap.add_argument("--keep", type=Path, help="reuse / keep the generated file in this dir")
     ap.add_argument("--no-together", action="store_true")
     ap.add_argument("--runs", type=int, default=2, help="best of N for every timing")
+    ap.add_argument("--rows", type=int, default=2_200_000, help="rows of the many-rows file")
     args = ap.parse_args()
     if args.keep is not None:
         args.keep.mkdir(parents=True, exist_ok=True)
@@ -290,6 +305,26 @@ def run(args: argparse.Namespace, tmp: Path) -> None:
     print(
         f"  peak RSS: parent {_mb(wt[1])}, each worker <= {_mb(wt[2])} "
         f"[target < 100 MB: {_verdict(max(int(wt[1]), int(wt[2])) < 100 * 2**20)}]"
+    )
+
+    many_rows(args, tmp)
+
+
+def many_rows(args: argparse.Namespace, tmp: Path) -> None:
+    path = tmp / f"short_rows_{args.rows}.jsonl"
+    if not path.exists():
+        generate_many_rows(path, args.rows)
+    size = path.stat().st_size / 1e6
+    peaks = []
+    for tokens in ("0", "1"):
+        _, parent, worker, _ = _child(sys.executable, FTJOBS, str(path), tokens)
+        peaks.append((int(parent), int(worker)))
+    worst = max(max(p) for p in peaks)
+    print(
+        f"many rows ({args.rows:,} rows, {size:,.0f} MB): peak RSS without tokens parent "
+        f"{_mb(str(peaks[0][0]))}, workers {_mb(str(peaks[0][1]))}; with tokens parent "
+        f"{_mb(str(peaks[1][0]))}, workers {_mb(str(peaks[1][1]))} "
+        f"[target < 100 MB: {_verdict(worst < 100 * 2**20)}]"
     )
 
 
