@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from service.datasets.codes import issue
+from service.datasets.cycles import PreferenceGraphs
 from service.datasets.dedup import SeenTable
 from service.datasets.engine import BlockResult, Options, RowKeys, long_line_issue
 from service.datasets.report import DatasetStats, IssueSink, ValidationReport
@@ -25,6 +26,7 @@ class Aggregator:
         self.stats = DatasetStats(tokens_counted=opts.count_tokens)
         self._pairs = SeenTable()
         self._prompts = SeenTable()
+        self._graphs = PreferenceGraphs()
         self._crlf = 0
         self._first_crlf: int | None = None
         self._limit_reported = False
@@ -63,8 +65,10 @@ class Aggregator:
         # Once per row of the file, in the parent, which shares the cores with the workers:
         # bound methods in locals, and the table-full check once per block.
         add_prompt, add_pair, get_pair = self._prompts.add, self._pairs.add, self._pairs.get
-        for line, prompt, pair, reverse in keys:
+        add_edge = self._graphs.add
+        for line, prompt, pair, reverse, better, worse in keys:
             add_prompt(prompt, line)
+            add_edge(prompt, better, worse, line)
             first = add_pair(pair, line)
             if first is not None:
                 msg = f"this example repeats line {first} exactly (same input and outputs)"
@@ -105,6 +109,7 @@ class Aggregator:
         s = self.stats
         s.lines, s.bytes = lines, size
         s.distinct_prompts = self._prompts.count
+        self._cycle_findings()
         self._file_findings(bom=bom, final_newline=final_newline)
         s.total_tokens = s.input_tokens + s.output_tokens + s.tool_tokens
         s.n_epochs = n_epochs if n_epochs is not None else default_epochs(s.examples)
@@ -112,6 +117,20 @@ class Aggregator:
         if s.pairs_compared:
             s.preferred_longer_share = round(s.preferred_longer / s.pairs_compared, 4)
         return s
+
+    def _cycle_findings(self) -> None:
+        for lines in self._graphs.cycles():
+            *before, last = (f"{n:,}" for n in lines)
+            msg = (
+                f"lines {', '.join(before)} and {last} state preferences for the same input "
+                "that go round in a circle (A over B, B over C, C over A): no ranking of the "
+                "outputs satisfies them all"
+            )
+            self.sink.add(issue(lines[-1], None, "preference_cycle", msg))
+        refused = self._graphs.first_refused
+        if refused is not None:
+            msg = f"preference cycles are checked among the rows before line {refused:,} only"
+            self.sink.add(issue(refused, None, "cycle_limit_reached", msg))
 
     def _file_findings(self, *, bom: bool, final_newline: bool) -> None:
         if self.not_jsonl:

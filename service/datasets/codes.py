@@ -74,7 +74,12 @@ CODES: dict[str, tuple[Severity, str]] = {
         "warning",
         "the same prompt prefers A over B here and B over A elsewhere",
     ),
+    "preference_cycle": (
+        "warning",
+        "one prompt's preferences go round: A over B, B over C, C over A",
+    ),
     "dedup_limit_reached": ("warning", "too many rows to track for duplicates; checked the first"),
+    "cycle_limit_reached": ("warning", "too many rows to track for preference cycles"),
     "too_few_examples": ("error", "fewer examples than OpenAI's minimum of 10"),
     "example_too_long": ("error", "an example longer than the per-example token limit"),
 }

@@ -43,12 +43,16 @@ class RowKeys:
         self.prompts = array("q")  # keys are hash() values: signed 64-bit
         self.pairs = array("q")
         self.reversed = array("q")
+        self.preferred = array("q")
+        self.non_preferred = array("q")
 
     def append(self, line: int, facts: RowFacts) -> None:
         self.lines.append(line)
         self.prompts.append(facts.prompt_key)
         self.pairs.append(facts.pair_key)
         self.reversed.append(facts.reversed_key)
+        self.preferred.append(facts.preferred_key)
+        self.non_preferred.append(facts.non_preferred_key)
 
     def extend(self, other: RowKeys) -> None:
         for mine, theirs in zip(self._columns(), other._columns(), strict=True):
@@ -58,10 +62,17 @@ class RowKeys:
         self.lines = array("q", (line + offset for line in self.lines))
 
     def _columns(self) -> tuple[array[int], ...]:
-        return (self.lines, self.prompts, self.pairs, self.reversed)
+        return (
+            self.lines,
+            self.prompts,
+            self.pairs,
+            self.reversed,
+            self.preferred,
+            self.non_preferred,
+        )
 
-    def __iter__(self) -> Iterator[tuple[int, int, int, int]]:
-        return zip(self.lines, self.prompts, self.pairs, self.reversed, strict=True)
+    def __iter__(self) -> Iterator[tuple[int, int, int, int, int, int]]:
+        return zip(*self._columns(), strict=True)
 
 
 @dataclass

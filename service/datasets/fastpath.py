@@ -56,7 +56,7 @@ def plain_facts(row: DpoRow, raw: bytes) -> RowFacts | None:
         return None
     # = rowkeys.input_key, output_key and pair_key for this shape, inlined.
     hp, ha, hb = hash(tuple(parts)), hash(a), hash(b)
-    return RowFacts(hp, hash((hp, ha, hb)), hash((hp, hb, ha)), len(a), len(b))
+    return RowFacts(hp, hash((hp, ha, hb)), hash((hp, hb, ha)), len(a), len(b), ha, hb)
 
 
 def _extra_key_possible(raw: bytes, quotes: int, parts: list[str], a: str, b: str) -> bool:

@@ -39,6 +39,8 @@ class RowFacts(NamedTuple):
     reversed_key: int
     preferred_chars: int
     non_preferred_chars: int
+    preferred_key: int  # the outputs' own keys: the edges of the prompt's preference graph
+    non_preferred_key: int
 
 
 def normalize_ws(text: str) -> str:
@@ -80,7 +82,7 @@ def check_dpo(row: DpoRow, line: int, out: list[Issue]) -> RowFacts:
     )
     hp = input_key(row.input)
     ha, hb = output_key(pref, a), output_key(nonpref, b)
-    return RowFacts(hp, pair_key(hp, ha, hb), pair_key(hp, hb, ha), len(a), len(b))
+    return RowFacts(hp, pair_key(hp, ha, hb), pair_key(hp, hb, ha), len(a), len(b), ha, hb)
 
 
 def check_sft(row: SftRow, line: int, out: list[Issue]) -> RowFacts:
@@ -98,7 +100,7 @@ def check_sft(row: SftRow, line: int, out: list[Issue]) -> RowFacts:
             check_calls(m, box, f"/messages/{i}", line, out)
         check_tool_ids(messages, "/messages", line, out)
     key = encoded_key(_ENCODER.encode(row))
-    return RowFacts(key, key, 0, 0, 0)
+    return RowFacts(key, key, 0, 0, 0, 0, 0)
 
 
 def _messages(

@@ -328,6 +328,20 @@ SEMANTIC = [
         "output_repeats_input",
         "output_repeats_input",
     ),
+    Case(
+        "preference_cycle",
+        jsonl([*good(), dpo(2, pref="A.", nonpref="B."), dpo(2, pref="B.", nonpref="C.")])
+        + jsonl([dpo(2, pref="C.", nonpref="A.")]),
+        [(13, "preference_cycle")],
+        True,
+    ),
+    Case(
+        "preferences_that_order",
+        jsonl([*good(), dpo(2, pref="A.", nonpref="B."), dpo(2, pref="B.", nonpref="C.")])
+        + jsonl([dpo(2, pref="A.", nonpref="C.")]),
+        [],
+        True,
+    ),
     Case("duplicate_row", jsonl([*good(), dpo(3)]), [(11, "duplicate_row")], True),
     Case(
         "duplicate_rows_many",
