@@ -3,6 +3,7 @@ orderings or with contradictions (reported apart)."""
 
 from __future__ import annotations
 
+import random
 from functools import partial
 from pathlib import Path
 
@@ -81,3 +82,35 @@ def test_the_report_names_the_lines_of_a_cycle(tmp_path: Path) -> None:
     [cycle] = ingest_file(src, None, count_tokens=False).report.warnings
     assert (cycle.line, cycle.code) == (13, "preference_cycle")
     assert cycle.message.startswith("lines 11, 12 and 13 state preferences for the same input")
+
+
+def _has_cycle(edges: list[tuple[int, int, int]]) -> bool:
+    """Kahn's algorithm on the same graph (two-way pairs left out): not every node sorts."""
+    stated = {(b, w) for b, w, _ in edges}
+    kept = {(b, w) for b, w in stated if (w, b) not in stated and b != w}
+    nodes = {n for edge in kept for n in edge}
+    incoming = {n: sum(1 for _, w in kept if w == n) for n in nodes}
+    ready = [n for n, k in incoming.items() if k == 0]
+    seen = 0
+    while ready:
+        node = ready.pop()
+        seen += 1
+        for b, w in kept:
+            if b == node:
+                incoming[w] -= 1
+                if incoming[w] == 0:
+                    ready.append(w)
+    return seen < len(nodes)
+
+
+def test_random_graphs_agree_with_a_topological_sort() -> None:
+    rng = random.Random(7)
+    for _ in range(300):
+        edges = [(rng.randint(1, 5), rng.randint(1, 5), line) for line in range(rng.randint(0, 9))]
+        edges = [(b, w, line) for b, w, line in edges if b != w]
+        found = find_cycle(edges)
+        assert (found is not None) == _has_cycle(edges), edges
+        if found is not None:  # the lines name edges that chain round
+            chosen = [next(e for e in edges if e[2] == line) for line in found]
+            starts = sorted(b for b, _, _ in chosen)
+            assert len(chosen) >= 3 and starts == sorted(w for _, w, _ in chosen), edges
