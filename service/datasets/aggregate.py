@@ -27,6 +27,9 @@ class Aggregator:
         self._pairs = SeenTable()
         self._prompts = SeenTable()
         self._graphs = PreferenceGraphs()
+        self._rows_kept = 0  # valid rows, whose keys went into the tables
+        # No prompt twice among the rows the cycle store holds: nothing to search.
+        self._distinct_prompts = True
         self._crlf = 0
         self._first_crlf: int | None = None
         self._limit_reported = False
@@ -65,10 +68,11 @@ class Aggregator:
         # Once per row of the file, in the parent, which shares the cores with the workers:
         # bound methods in locals, and the table-full check once per block.
         add_prompt, add_pair, get_pair = self._prompts.add, self._pairs.add, self._pairs.get
-        add_edge = self._graphs.add
-        for line, prompt, pair, reverse, better, worse in keys:
+        graphs_open = not self._graphs.full
+        self._graphs.extend(keys.lines, keys.prompts, keys.preferred, keys.non_preferred)
+        self._rows_kept += len(keys.lines)
+        for line, prompt, pair, reverse, _, _ in keys:
             add_prompt(prompt, line)
-            add_edge(prompt, better, worse, line)
             first = add_pair(pair, line)
             if first is not None:
                 msg = f"this example repeats line {first} exactly (same input and outputs)"
@@ -81,6 +85,9 @@ class Aggregator:
                         "round: the pairs cancel out"
                     )
                     self.sink.add(issue(line, None, "contradictory_pair", msg))
+        table = self._prompts
+        if graphs_open and (table.full or table.count != self._rows_kept):
+            self._distinct_prompts = False
         refused = [t.first_refused for t in (self._pairs, self._prompts) if t.first_refused]
         if refused and not self._limit_reported:
             self._limit_reported = True
@@ -119,7 +126,7 @@ class Aggregator:
         return s
 
     def _cycle_findings(self) -> None:
-        for lines in self._graphs.cycles():
+        for lines in self._graphs.cycles(all_distinct=self._distinct_prompts):
             *before, last = (f"{n:,}" for n in lines)
             msg = (
                 f"lines {', '.join(before)} and {last} state preferences for the same input "

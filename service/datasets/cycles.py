@@ -5,10 +5,11 @@ the model in circles (the DPO cookbook asks for transitivity; nothing checks it)
 two (A over B and B over A) is a contradictory pair, reported as such; this finds the longer
 ones.
 
-Every row's edge (its two output keys and its line) goes into flat arrays, chained per prompt
-through a compact table of each prompt's latest edge: about 40 bytes a row, up to `max_edges`
-rows (15 MB), after which the caller reports the limit. The graphs are walked once, at the
-end, for the prompts with three or more edges.
+Each block's edges (its rows' prompt and two output keys, and their lines) are appended to flat
+arrays in one call per column, so the parent, which shares the cores with the workers, does no
+work per row for this: 32 bytes a row, up to `max_edges` rows (11 MB), after which the caller
+reports the limit. At the end, unless every prompt was distinct, the rows are grouped by prompt
+and the graphs of prompts with three or more rows are searched.
 """
 
 from __future__ import annotations
@@ -16,56 +17,61 @@ from __future__ import annotations
 from array import array
 from collections.abc import Iterator
 
-from service.datasets.dedup import SeenTable
-
-MAX_EDGES = 350_000  # 8.4 MB of edges and a table of 512k slots (6 MB)
+MAX_EDGES = 350_000
+_INDEX_BITS = 20  # row indices below MAX_EDGES fit
+_INDEX_MASK = (1 << _INDEX_BITS) - 1
 
 
 class PreferenceGraphs:
     def __init__(self, *, max_edges: int = MAX_EDGES) -> None:
+        assert max_edges <= _INDEX_MASK
         self._max = max_edges
-        self._latest = SeenTable(max_slots=1 << 20)  # prompt -> index of its latest edge
-        self._better, self._worse = array("q"), array("q")
-        self._lines, self._previous = array("I"), array("i")  # previous: -1 ends a chain
+        self._prompts, self._better, self._worse = array("q"), array("q"), array("q")
+        self._lines = array("q")
         self.first_refused: int | None = None
 
-    def add(self, prompt: int, better: int, worse: int, line: int) -> None:
-        if better == worse:
-            return  # identical outputs: an error of its own, and no edge
-        index = len(self._lines)
-        if index >= self._max:
-            self._refuse(line)
-            return
-        previous = self._latest.swap(prompt, index)
-        if previous is None and self._latest.full:
-            self._refuse(line)
-            return
-        self._better.append(better)
-        self._worse.append(worse)
-        self._lines.append(line)
-        self._previous.append(-1 if previous is None else previous)
+    @property
+    def full(self) -> bool:
+        return len(self._lines) >= self._max
 
-    def _refuse(self, line: int) -> None:
-        if self.first_refused is None:
-            self.first_refused = line
+    def extend(
+        self, lines: array[int], prompts: array[int], better: array[int], worse: array[int]
+    ) -> None:
+        """A block's rows, in file order (arrays: each column is one C-level copy)."""
+        room = self._max - len(self._lines)
+        if room < len(lines) and self.first_refused is None:
+            self.first_refused = lines[room]
+        self._lines.extend(lines[:room])
+        self._prompts.extend(prompts[:room])
+        self._better.extend(better[:room])
+        self._worse.extend(worse[:room])
 
-    def cycles(self) -> Iterator[list[int]]:
+    def cycles(self, *, all_distinct: bool = False) -> Iterator[list[int]]:
         """For each prompt whose preferences go round, the lines of one such cycle, in file
-        order."""
-        for _, latest in self._latest.items():
-            edges = self._chain(latest)
-            if len(edges) >= 3:
-                found = find_cycle(edges)
-                if found is not None:
-                    yield found
+        order. `all_distinct`: the caller knows no prompt came twice, so there is no search."""
+        if all_distinct:
+            return
+        # Rows grouped by prompt with one sort of one list: prompt and row index packed in an
+        # int (~44 bytes a row, for the moment), rather than a tuple per edge for every prompt.
+        packed = [prompt << _INDEX_BITS | i for i, prompt in enumerate(self._prompts)]
+        packed.sort()
+        start = 0
+        for end in range(1, len(packed) + 1):
+            if end == len(packed) or packed[end] >> _INDEX_BITS != packed[start] >> _INDEX_BITS:
+                if end - start >= 3:
+                    rows = [p & _INDEX_MASK for p in packed[start:end]]  # in file order
+                    found = self._search(rows)
+                    if found is not None:
+                        yield found
+                start = end
 
-    def _chain(self, index: int) -> list[tuple[int, int, int]]:
-        edges = []
-        while index >= 0:
-            edges.append((self._better[index], self._worse[index], self._lines[index]))
-            index = self._previous[index]
-        edges.reverse()  # file order
-        return edges
+    def _search(self, rows: list[int]) -> list[int] | None:
+        edges = [
+            (self._better[i], self._worse[i], self._lines[i])
+            for i in rows
+            if self._better[i] != self._worse[i]  # identical outputs: no preference
+        ]
+        return find_cycle(edges) if len(edges) >= 3 else None
 
 
 def find_cycle(edges: list[tuple[int, int, int]]) -> list[int] | None:

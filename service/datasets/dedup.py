@@ -1,5 +1,5 @@
-"""A compact table of row keys (signed 64-bit ints, as `hash()` gives) -> a 32-bit value (the
-first line, for the duplicate and contradiction checks; an edge index, for preference cycles).
+"""A compact table of row keys (signed 64-bit ints, as `hash()` gives) -> first line, for the
+duplicate and contradiction checks.
 
 A Python dict of a million int keys costs ~100 MB; two flat arrays cost 12 bytes a slot (an
 8-byte key, a 4-byte line: files of more than 4 billion lines are not a concern). The table
@@ -11,7 +11,6 @@ new keys (`full`), which the caller reports, so memory stays bounded whatever th
 from __future__ import annotations
 
 from array import array
-from collections.abc import Iterator
 
 from service.datasets import heap
 
@@ -36,27 +35,13 @@ class SeenTable:
 
     def get(self, key: int) -> int | None:
         key = key or 1
-        i = self._find(key)
-        return self._lines[i] if self._keys[i] == key else None
-
-    def _find(self, key: int) -> int:
-        """The slot that holds `key` (never 0), or the empty slot where it would go."""
         keys, mask = self._keys, self._mask
         i = ((key >> 40) ^ (key >> 20) ^ key) & mask  # _slot(), inlined: once per row
-        while (k := keys[i]) != key and k != 0:  # linear probing
+        while (k := keys[i]) != key:  # linear probing, inlined: this runs once per row
+            if k == 0:
+                return None
             i = (i + 1) & mask
-        return i
-
-    def swap(self, key: int, value: int) -> int | None:
-        """Store `value` for `key` and return the value it replaces; None for a new key (or
-        one refused because the table is full)."""
-        previous = self.add(key, value)
-        if previous is not None:
-            self._lines[self._find(key or 1)] = value
-        return previous
-
-    def items(self) -> Iterator[tuple[int, int]]:
-        return ((k, v) for k, v in zip(self._keys, self._lines, strict=True) if k)
+        return self._lines[i]
 
     def add(self, key: int, line: int) -> int | None:
         """Remember `key` at `line`; return the line it was first seen at, if it was."""

@@ -4,6 +4,7 @@ orderings or with contradictions (reported apart)."""
 from __future__ import annotations
 
 import random
+from array import array
 from functools import partial
 from pathlib import Path
 
@@ -11,7 +12,6 @@ import pytest
 
 from service.datasets import aggregate
 from service.datasets.cycles import PreferenceGraphs, find_cycle
-from service.datasets.dedup import SeenTable
 from service.datasets.ingest import ingest_file
 from tests.datasets.helpers import dpo, findings, good, jsonl
 
@@ -35,31 +35,40 @@ def test_contradictory_pairs_are_left_to_their_own_check() -> None:
     assert find_cycle([(A, B, 1), (B, A, 2), (A, C, 3)]) is None
 
 
+def graphs_of(rows: list[tuple[int, int, int]], **kw: int) -> PreferenceGraphs:
+    """(prompt, better, worse) rows on lines 1, 2, ...; added as blocks of two rows."""
+    graphs = PreferenceGraphs(**kw)
+    for start in range(0, len(rows), 2):
+        block = rows[start : start + 2]
+        graphs.extend(
+            array("q", range(start + 1, start + 1 + len(block))),
+            array("q", (p for p, _, _ in block)),
+            array("q", (b for _, b, _ in block)),
+            array("q", (w for _, _, w in block)),
+        )
+    return graphs
+
+
 def test_graphs_are_kept_per_prompt() -> None:
-    graphs = PreferenceGraphs()
-    for line, (prompt, better, worse) in enumerate(
-        [(1, A, B), (2, B, C), (1, B, C), (2, C, A), (1, C, A), (2, A, D)], 1
-    ):
-        graphs.add(prompt, better, worse, line)
-    assert list(graphs.cycles()) == [[1, 3, 5]]  # prompt 2's edges do not close a cycle
+    rows = [(1, A, B), (2, B, C), (1, B, C), (2, C, A), (1, C, A), (2, A, D)]
+    assert list(graphs_of(rows).cycles()) == [[1, 3, 5]]  # prompt 2's edges close no cycle
 
 
-def test_identical_outputs_are_no_edge_and_the_store_is_bounded() -> None:
-    graphs = PreferenceGraphs(max_edges=3)
-    graphs.add(1, A, A, 1)  # no edge
-    for line, (better, worse) in enumerate([(A, B), (B, C), (C, A), (A, D)], 2):
-        graphs.add(1, better, worse, line)
-    assert graphs.first_refused == 5
-    assert list(graphs.cycles()) == [[2, 3, 4]]
+def test_identical_outputs_are_no_edge() -> None:
+    rows = [(1, A, B), (1, B, B), (1, B, C), (1, C, C), (1, C, A)]
+    assert list(graphs_of(rows).cycles()) == [[1, 3, 5]]
 
 
-def test_swap_stores_the_new_value_and_returns_the_old() -> None:
-    table = SeenTable(slots=16)
-    assert table.swap(7, 1) is None
-    assert table.swap(7, 2) == 1
-    assert table.get(7) == 2
-    assert table.swap(0, 5) is None and table.get(0) == 5  # key 0 is stored as 1, as in add
-    assert sorted(table.items()) == [(1, 5), (7, 2)]
+def test_the_store_is_bounded_and_says_from_which_line() -> None:
+    rows = [(1, A, B), (1, B, C), (1, C, A), (1, A, D), (1, D, A)]
+    graphs = graphs_of(rows, max_edges=3)
+    assert graphs.first_refused == 4
+    assert list(graphs.cycles()) == [[1, 2, 3]]
+    assert graphs_of(rows[:3], max_edges=3).first_refused is None
+
+
+def test_distinct_prompts_skip_the_search() -> None:
+    assert list(graphs_of([(p, A, B) for p in range(1, 50)]).cycles()) == []
 
 
 def test_a_file_past_the_bound_says_where_cycle_checks_stop(
