@@ -83,14 +83,7 @@ def test_at_ordinary_limits_each_request_takes_one_token_and_none_ahead(clean: B
 
     async def work(redis: AsyncRedis) -> list[Verdict]:
         limiter = RateLimiter(redis, per_minute=600, burst=100)  # the defaults
-        script = limiter._script
-        assert script is not None
-
-        async def counted(*, keys: list[str], args: list[Any]) -> Any:
-            calls.append(int(args[2]))
-            return await script(keys=keys, args=args)
-
-        limiter._script = counted  # type: ignore[assignment]
+        count_calls(limiter, calls)
         verdicts = [await limiter.check("key_1") for _ in range(3)]
         assert not any(not refill.done() for refill in limiter._refills.values())
         return verdicts
