@@ -29,7 +29,7 @@ from sqlalchemy import insert
 from service.blobstore import BlobStore
 from service.db.engine import create_engine, session_factory
 from service.db.migrate import upgrade
-from service.db.models import Dataset, Job
+from service.db.models import Job
 from service.embedded import create_database, start_postgres
 from service.ids import new_id
 from service.jobs import batch
@@ -39,6 +39,7 @@ from service.jobs.timing import Timing
 from service.providers.openai import OpenAIProvider
 from tests.support.data import dpo_rows, jsonl
 from tests.support.processes import free_port, wait_until
+from tests.support.records import ready_dataset
 
 
 def start_emulator() -> tuple[subprocess.Popen[bytes], str]:
@@ -88,24 +89,11 @@ async def create_remote_jobs(base_url: str, count: int) -> list[str]:
 
 async def insert_rows(database_url: str, remote_ids: list[str]) -> list[str]:
     engine = create_engine(database_url, pooled=False)
-    dataset_id = new_id("ds")
+    dataset = ready_dataset(team="bench", examples=12)
+    dataset_id = dataset.id
     ids = [new_id("job") for _ in remote_ids]
     async with session_factory(engine).begin() as session:
-        session.add(
-            Dataset(
-                id=dataset_id,
-                team="bench",
-                name="d",
-                kind="dpo",
-                source_format="openai",
-                status="ready",
-                bytes=1,
-                sha256=dataset_id,
-                examples=12,
-                blob_key="x",
-                report={},
-            )
-        )
+        session.add(dataset)
         await session.flush()
         await session.execute(
             insert(Job),

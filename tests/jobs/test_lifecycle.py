@@ -4,7 +4,6 @@ OpenAI job, permanent errors end the job, transient ones reschedule, one worker 
 from __future__ import annotations
 
 import asyncio
-import hashlib
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from datetime import timedelta
@@ -17,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from service.blobstore import BlobStore
 from service.db.engine import create_engine, session_factory
 from service.db.locks import try_advisory_lock
-from service.db.models import Dataset, Job
+from service.db.models import Job
 from service.ids import new_id
 from service.jobs import batch, lifecycle, repository
 from service.jobs import service as jobs
@@ -28,6 +27,7 @@ from service.jobs.timing import Timing
 from service.providers.base import JobSpec, ProviderError
 from tests.jobs.fakes import FakeProvider
 from tests.support.data import dpo_row, dpo_rows, jsonl
+from tests.support.records import ready_dataset
 from tests.support.services import Backing
 
 LEASE = timedelta(seconds=60)
@@ -59,27 +59,13 @@ async def new_job(rt: Runtime, body: bytes = b"{}\n" * 10, **fields: Any) -> Job
 
 
 async def add_dataset(rt: Runtime, session: AsyncSession, body: bytes) -> str:
-    dataset_id = new_id("ds")
-    key = f"datasets/{dataset_id}.jsonl"
+    key = f"datasets/{new_id('blob')}.jsonl"
     rt.blobs.path(key).parent.mkdir(parents=True, exist_ok=True)
     rt.blobs.path(key).write_bytes(body)
-    session.add(
-        Dataset(
-            id=dataset_id,
-            team="t",
-            name="d",
-            kind="dpo",
-            source_format="openai",
-            status="ready",
-            bytes=len(body),
-            sha256=hashlib.sha256(dataset_id.encode()).hexdigest(),
-            examples=body.count(b"\n"),
-            blob_key=key,
-            report={},
-        )
-    )
+    dataset = ready_dataset(blob_key=key, size=len(body), examples=body.count(b"\n"))
+    session.add(dataset)
     await session.flush()
-    return dataset_id
+    return dataset.id
 
 
 async def reload(rt: Runtime, job_id: str) -> Job:

@@ -18,7 +18,7 @@ from standardwebhooks import Webhook
 
 from service.db.engine import create_engine, session_factory
 from service.db.locks import try_advisory_lock
-from service.db.models import Dataset, Job
+from service.db.models import Job
 from service.db.webhook_models import (
     WebhookAttempt,
     WebhookDelivery,
@@ -36,6 +36,7 @@ from service.webhooks.delivery import DeliveryRuntime
 from service.webhooks.reconcile import claim_due_deliveries
 from service.webhooks.sender import Outbound
 from service.webhooks.signing import new_secret
+from tests.support.records import ready_dataset
 from tests.support.services import Backing
 
 PUBLIC = "93.184.215.14"
@@ -151,10 +152,7 @@ def test_the_outbox_writes_one_delivery_per_subscribed_enabled_endpoint(clean: B
 
 async def new_job(rt: DeliveryRuntime) -> str:
     async with rt.sessions.begin() as session:
-        dataset = Dataset(
-            id=new_id("ds"), team="t", name="d", kind="dpo", source_format="openai",
-            status="ready", bytes=1, sha256=new_id("x"), examples=1, blob_key="k", report={},
-        )  # fmt: skip
+        dataset = ready_dataset()
         session.add(dataset)
         await session.flush()
         job = Job(
