@@ -54,7 +54,8 @@ def _pool(n: int, opts: Options) -> ProcessPoolExecutor:
         shared_counter()
         pool = ProcessPoolExecutor(max_workers=n, mp_context=fork)
         # A fork pool starts all its workers at its first task: after this one each has the
-        # tokenizer, and this process, which counts nothing, gives its copy back.
+        # tokenizer, and this process, which counts nothing, gives its copy back. (A worker
+        # started later would load its own: slower, still right.)
         pool.submit(int).result()
         release_shared_counter()
         return pool
