@@ -75,7 +75,7 @@ def find_overlap(
     by_example: dict[int, list[int]] = {}
     rows, partial = 0, False
     for line, raw in enumerate(_without_bom(validation), 1):
-        keys = row_keys(raw, kind)
+        keys = example_keys(raw, kind)
         if keys is None:
             continue
         if rows == max_rows:
@@ -89,7 +89,7 @@ def find_overlap(
     for raw in _without_bom(training):
         if not by_prompt and not by_example:
             break  # every validation row is accounted for
-        keys = row_keys(raw, kind)
+        keys = example_keys(raw, kind)
         if keys is None:
             continue
         shared.extend(by_prompt.pop(keys[0], ()))
@@ -107,7 +107,7 @@ def _without_bom(lines: Iterable[bytes]) -> Iterator[bytes]:
     yield from it
 
 
-def row_keys(raw: bytes, kind: DatasetKind) -> tuple[int, int] | None:
+def example_keys(raw: bytes, kind: DatasetKind) -> tuple[int, int] | None:
     """(prompt key, example key) of one line; None for a line that is not a valid row."""
     try:
         row = DPO_DECODER.decode(raw) if kind == "dpo" else SFT_DECODER.decode(raw)

@@ -8,7 +8,6 @@ or after a crash halfway, does no harm.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -18,12 +17,12 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from service.blobstore import BlobStore
 from service.datasets import repository as datasets_repo
-from service.datasets.overlap import Overlap, find_overlap
 from service.db.locks import try_advisory_lock
 from service.db.models import Job
 from service.jobs import repository, results
-from service.jobs.events import OVERLAP_EVENT, overlap_event, status_event
+from service.jobs.events import status_event
 from service.jobs.hooks import NO_HOOKS, JobHooks
+from service.jobs.preflight import check_overlap
 from service.jobs.remote import apply_remote, fail_permanently
 from service.jobs.rules import METADATA_KEY
 from service.jobs.states import JobStatus, is_terminal
@@ -79,7 +78,7 @@ async def _submit(rt: Runtime, job: Job) -> None:
     if job.status == JobStatus.PENDING and not moved:
         return  # cancelled meanwhile: the next step cancels instead of submitting
     if job.validation_dataset_id is not None:
-        await _check_overlap(rt, job, job.validation_dataset_id)
+        await check_overlap(rt.sessions, rt.blobs, job, job.validation_dataset_id)
     training_file = await ensure_uploaded(rt, job.training_dataset_id)
     validation_file = None
     if job.validation_dataset_id is not None:
@@ -94,33 +93,6 @@ async def _submit(rt: Runtime, job: Job) -> None:
             openai_validation_file_id=validation_file,
         )
         await apply_remote(session, job.id, remote, [], rt.timing, rt.hooks)
-
-
-async def _check_overlap(rt: Runtime, job: Job, validation_id: str) -> None:
-    """Once per job, before anything is sent: a warning event when validation prompts are
-    also in the training data (the job still runs; see `datasets.overlap`)."""
-    async with rt.sessions() as session:
-        if await repository.has_event(session, job.id, OVERLAP_EVENT):
-            return
-        training = await datasets_repo.get(session, job.training_dataset_id)
-        validation = await datasets_repo.get(session, validation_id)
-    if training is None or validation is None:
-        return  # the upload step fails the job with the reason
-    try:
-        overlap = await asyncio.to_thread(
-            _compare, rt.blobs, training.blob_key, validation.blob_key, training.kind
-        )
-    except OSError as error:  # advisory: the upload step reports a missing file as it should
-        log.warning("job %s: the overlap check could not read a dataset: %s", job.id, error)
-        return
-    async with rt.sessions.begin() as session:
-        await repository.add_events(session, job.id, [overlap_event(overlap)])
-    log.info("job %s: %s", job.id, overlap.message())
-
-
-def _compare(blobs: BlobStore, training_key: str, validation_key: str, kind: str) -> Overlap:
-    with blobs.open(training_key) as training, blobs.open(validation_key) as validation:
-        return find_overlap(training, validation, "sft" if kind == "sft" else "dpo")
 
 
 async def find_or_create(
