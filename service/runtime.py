@@ -8,11 +8,10 @@ from contextlib import asynccontextmanager
 from service.blobstore import BlobStore
 from service.config import Settings
 from service.db.engine import create_engine, session_factory
-from service.jobs.batch import CONCURRENCY
-from service.jobs.hooks import JobHooks
-from service.jobs.lifecycle import Runtime
+from service.jobs.polling import CONCURRENCY
+from service.jobs.runtime import Runtime
 from service.jobs.timing import Timing
-from service.pipelines.hooks import on_job_finished
+from service.pipelines.hooks import JOB_HOOKS
 from service.providers.factory import build_provider
 
 
@@ -41,7 +40,7 @@ async def job_runtime(settings: Settings) -> AsyncIterator[Runtime]:
             provider=provider,
             blobs=BlobStore(settings.blob_root),
             timing=timing(settings),
-            hooks=JobHooks(on_finished=(on_job_finished,)),
+            hooks=JOB_HOOKS,
         )
     finally:
         await provider.close()

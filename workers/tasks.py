@@ -6,8 +6,8 @@ import asyncio
 
 from service import queue
 from service.config import get_settings
-from service.jobs import batch, lifecycle
-from service.jobs.batch import round_number
+from service.jobs import lifecycle, polling
+from service.jobs.polling import round_number
 from service.logs import log_context
 from service.runtime import job_runtime
 
@@ -33,7 +33,7 @@ def poll_jobs(job_ids: list[str]) -> None:
 async def _poll(job_ids: list[str]) -> None:
     settings = get_settings()
     async with job_runtime(settings) as runtime:
-        await batch.poll_batch(runtime, job_ids, round_number(settings.poll_interval_seconds))
+        await polling.poll_batch(runtime, job_ids, round_number(settings.poll_interval_seconds))
 
 
 def _picked_up(job_ids: list[str]) -> None:

@@ -12,7 +12,7 @@ from litestar.params import FromPath, FromQuery
 from service.api.deps import Caller, Session, team_scope
 from service.api.pagination import DEFAULT_LIMIT, check_limit, seq_cursor, split_page
 from service.api.schemas import Page
-from service.jobs import follow
+from service.jobs import service as jobs
 
 
 class CheckpointOut(msgspec.Struct):
@@ -35,7 +35,7 @@ class JobResultsController(Controller):
     @get("/{job_id:str}/checkpoints")
     async def checkpoints(self, session: Session, principal: Caller, job_id: FromPath[str]) -> Page:
         """Checkpoints OpenAI kept (the last three epochs), oldest first, with their metrics."""
-        rows = await follow.checkpoints(session, team_scope(principal), job_id)
+        rows = await jobs.checkpoints(session, team_scope(principal), job_id)
         data = [
             CheckpointOut(r.id, r.step, r.fine_tuned_model_checkpoint, r.metrics, r.created_at)
             for r in rows
@@ -53,7 +53,7 @@ class JobResultsController(Controller):
     ) -> Page:
         """Per-step training metrics (from metrics events while running, completed from the
         result file when the job ends), by step."""
-        rows = await follow.metrics_page(
+        rows = await jobs.metrics_page(
             session,
             team_scope(principal),
             job_id,

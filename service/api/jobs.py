@@ -25,6 +25,7 @@ from service.auth.service import Principal
 from service.jobs import service as jobs
 from service.jobs.read_repository import JobFilters
 from service.jobs.service import JobRequest
+from service.pipelines.hooks import JOB_HOOKS
 
 
 class JobController(Controller):
@@ -119,7 +120,7 @@ class JobController(Controller):
     ) -> JobOut:
         """Ask OpenAI to cancel: `cancelling` until it confirms. Idempotent; 409 when the job
         has already finished."""
-        job = await jobs.request_cancel(session, team_scope(principal), job_id)
+        job = await jobs.request_cancel(session, team_scope(principal), job_id, JOB_HOOKS)
         await session.commit()
         resources(state).wakeups.advance_job(job.id)
         return job_out(job)

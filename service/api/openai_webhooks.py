@@ -10,7 +10,7 @@ from litestar.datastructures import State
 
 from service.api.deps import Session, resources
 from service.errors import ServiceError
-from service.jobs import follow
+from service.jobs import service as jobs
 from service.providers.base import InvalidWebhookError
 from service.providers.openai import verify_webhook
 
@@ -33,7 +33,7 @@ async def openai_webhook(request: Request[Any, Any, State], session: Session) ->
         )
     except InvalidWebhookError as error:
         raise ServiceError(f"invalid OpenAI webhook: {error}") from error
-    job_id = await follow.note_webhook(session, notice)
+    job_id = await jobs.note_webhook(session, notice)
     await session.commit()
     if job_id is not None:
         res.wakeups.advance_job(job_id)

@@ -22,6 +22,3 @@ class JobHooks:
         """`job` has its final status; called once, by whoever wrote it."""
         for hook in self.on_finished:
             await hook(session, job)
-
-
-NO_HOOKS = JobHooks()

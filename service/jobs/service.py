@@ -1,4 +1,5 @@
-"""Job operations called from the API: create, read, list, cancel."""
+"""Job operations called from the API: create, read, list, cancel, pause and resume, what a job
+produced, and the provider's webhooks that say a job changed."""
 
 from __future__ import annotations
 
@@ -9,15 +10,18 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from service.datasets import service as datasets
+from service.db.lifecycle_models import JobCheckpoint, JobMetric
 from service.db.models import Dataset, Job, JobEvent
 from service.db.reader import Reader, Row
 from service.errors import FieldError, ServiceError, conflict, invalid, not_found
 from service.ids import new_id
-from service.jobs import read_repository, repository, rules
+from service.jobs import read_repository, repository, results_repository, rules, transitions
 from service.jobs.events import status_event
+from service.jobs.hooks import JobHooks
 from service.jobs.read_repository import JobFilters
 from service.jobs.repository import NewEvent
 from service.jobs.states import TERMINAL, JobStatus, is_terminal
+from service.providers.base import WebhookNotice
 
 
 @dataclass(frozen=True)
@@ -118,7 +122,9 @@ async def events_page(
     return await repository.events_page(session, job_id, after_seq=after_seq, limit=limit)
 
 
-async def request_cancel(session: AsyncSession, team: str | None, job_id: str) -> Job:
+async def request_cancel(
+    session: AsyncSession, team: str | None, job_id: str, hooks: JobHooks
+) -> Job:
     """Moves the job to `cancelling`; a worker tells OpenAI and waits for its confirmation.
     Asking again is a no-op; a finished job can't be cancelled (409)."""
     job = await repository.get(session, job_id, team=team, for_update=True)
@@ -129,16 +135,15 @@ async def request_cancel(session: AsyncSession, team: str | None, job_id: str) -
         raise conflict(f"job {job_id} is already {status.value}")
     if status != JobStatus.CANCELLING:
         now = datetime.now(UTC)
-        await repository.compare_and_set(
+        await transitions.move(
             session,
             job_id,
             status,
-            status=JobStatus.CANCELLING,
+            JobStatus.CANCELLING,
+            hooks=hooks,
+            message="Cancellation requested",
             cancel_requested_at=now,
             wake_at=now,
-        )
-        await repository.add_events(
-            session, job_id, [status_event(JobStatus.CANCELLING, "Cancellation requested")]
         )
         await session.refresh(job)
     return job
@@ -180,3 +185,29 @@ async def request_action(session: AsyncSession, team: str | None, job_id: str, a
 async def delete_dataset(session: AsyncSession, team: str | None, dataset_id: str) -> Dataset:
     uses = await repository.active_uses_of_dataset(session, dataset_id, list(TERMINAL))
     return await datasets.delete(session, team, dataset_id, uses)
+
+
+async def checkpoints(session: AsyncSession, team: str | None, job_id: str) -> list[JobCheckpoint]:
+    await get(session, team, job_id)
+    return await results_repository.checkpoints(session, job_id)
+
+
+async def metrics_page(
+    session: AsyncSession, team: str | None, job_id: str, *, after_step: int, limit: int
+) -> list[JobMetric]:
+    await get(session, team, job_id)
+    return await results_repository.metrics_page(
+        session, job_id, after_step=after_step, limit=limit
+    )
+
+
+async def note_webhook(session: AsyncSession, notice: WebhookNotice) -> str | None:
+    """Records the webhook once (OpenAI retries with the same id) and makes its job due now.
+    Returns our job id when there is something to refresh; None for a duplicate, or a job that
+    is not ours or has finished."""
+    first = await results_repository.record_webhook(
+        session, notice.webhook_id, notice.type, notice.job_id
+    )
+    if not first or notice.job_id is None:
+        return None
+    return await results_repository.wake_by_openai_id(session, notice.job_id)

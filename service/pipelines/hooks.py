@@ -20,6 +20,7 @@ from service.db.models import Job
 from service.db.pipeline_models import Pipeline
 from service.errors import ServiceError, invalid
 from service.jobs import service as jobs
+from service.jobs.hooks import JobHooks
 from service.jobs.service import JobRequest
 from service.jobs.states import JobStatus
 from service.pipelines import repository
@@ -30,11 +31,17 @@ log = logging.getLogger(__name__)
 
 
 async def on_job_finished(session: AsyncSession, job: Job) -> None:
+    """The job hook: `job` has just ended, in the transaction that ended it."""
     if job.pipeline_id is None:
         return
     pipeline = await repository.get(session, job.pipeline_id, for_update=True)
     if pipeline is not None:
         await stage_finished(session, pipeline, job)
+
+
+# The job hooks of this service: every caller that can end a job passes these (the jobs package
+# cannot import pipelines, so the wiring lives here, the one place that knows both).
+JOB_HOOKS = JobHooks(on_finished=(on_job_finished,))
 
 
 async def stage_finished(session: AsyncSession, pipeline: Pipeline, job: Job) -> None:

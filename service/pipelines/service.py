@@ -24,7 +24,7 @@ from service.jobs.service import JobRequest
 from service.jobs.states import JobStatus
 from service.jobs.states import is_terminal as job_is_terminal
 from service.pipelines import repository, rules, sft_dataset
-from service.pipelines.hooks import stage_finished
+from service.pipelines.hooks import JOB_HOOKS, stage_finished
 from service.pipelines.states import TERMINAL, PipelineStatus, is_terminal
 
 # Without a seed the selection still has to be reproducible: the same request then picks the
@@ -191,7 +191,7 @@ async def request_cancel(session: AsyncSession, team: str | None, pipeline_id: s
     job = await jobs_repo.get(session, stage_job_id(pipeline), for_update=True)
     assert job is not None
     if not job_is_terminal(JobStatus(job.status)):
-        await jobs.request_cancel(session, None, job.id)
+        await jobs.request_cancel(session, None, job.id, JOB_HOOKS)
     else:
         # Only a job finished without the hook (a worker without it) gets here: settle now.
         await stage_finished(session, pipeline, job)

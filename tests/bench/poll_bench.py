@@ -4,7 +4,7 @@
 
 For each size: the emulator (its own process, every job kept running) holds N jobs created
 through the real SDK; the database holds our N rows pointing at them; then poll rounds run
-exactly as a worker runs them (`service.jobs.batch.poll_batch` over the scheduler's batches)
+exactly as a worker runs them (`service.jobs.polling.poll_batch` over the scheduler's batches)
 and the script prints, per round, the OpenAI requests the emulator counted divided by N, and
 the wall time for the round to refresh every row (the refresh lag). Loopback only.
 """
@@ -32,10 +32,11 @@ from service.db.migrate import upgrade
 from service.db.models import Job
 from service.embedded import create_database, start_postgres
 from service.ids import new_id
-from service.jobs import batch
-from service.jobs.lifecycle import Runtime
+from service.jobs import polling
 from service.jobs.reconcile import POLL_BATCH
+from service.jobs.runtime import Runtime
 from service.jobs.timing import Timing
+from service.pipelines.hooks import JOB_HOOKS
 from service.providers.openai import OpenAIProvider
 from tests.support.data import dpo_rows, jsonl
 from tests.support.processes import free_port, wait_until
@@ -126,7 +127,7 @@ def _row(job_id: str, remote_id: str, dataset_id: str) -> dict[str, Any]:
 async def rounds(
     database_url: str, base_url: str, ids: list[str], count: int, root: Path
 ) -> list[tuple[float, float]]:
-    engine = create_engine(database_url, pool_size=batch.CONCURRENCY // 2)  # as a worker's
+    engine = create_engine(database_url, pool_size=polling.CONCURRENCY // 2)  # as a worker's
     provider = OpenAIProvider(api_key="sk-bench", base_url=f"{base_url}/v1", timeout=60)
     rt = Runtime(
         engine=engine,
@@ -134,13 +135,14 @@ async def rounds(
         provider=provider,
         blobs=BlobStore(root),
         timing=Timing(15, 120, 2, 300),
+        hooks=JOB_HOOKS,
     )
     figures = []
     for number in range(count):
         before = requests_made(base_url)
         started = time.perf_counter()
         for start in range(0, len(ids), POLL_BATCH):
-            await batch.poll_batch(rt, ids[start : start + POLL_BATCH], round_number=number)
+            await polling.poll_batch(rt, ids[start : start + POLL_BATCH], round_number=number)
         lag = time.perf_counter() - started
         figures.append(((requests_made(base_url) - before) / len(ids), lag))
     await provider.close()

@@ -1,91 +1,23 @@
-"""The worker's steps on the real database with a scripted provider: uploads once, never a second
-OpenAI job, permanent errors end the job, transient ones reschedule, one worker per job."""
+"""The worker's steps on the real database with a scripted provider: never a second OpenAI job,
+permanent errors end the job, transient ones reschedule, one worker per job, cancel and pause."""
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import AsyncIterator, Awaitable, Callable
-from contextlib import asynccontextmanager
-from datetime import timedelta
 from pathlib import Path
-from typing import Any
 
-import pytest
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from service.blobstore import BlobStore
-from service.db.engine import create_engine, session_factory
 from service.db.locks import try_advisory_lock
 from service.db.models import Job
-from service.ids import new_id
-from service.jobs import batch, lifecycle, repository
+from service.jobs import lifecycle
 from service.jobs import service as jobs
 from service.jobs.hooks import JobHooks
-from service.jobs.lifecycle import Runtime
-from service.jobs.reconcile import claim_due_jobs
-from service.jobs.timing import Timing
+from service.jobs.runtime import Runtime
+from service.pipelines.hooks import JOB_HOOKS
 from service.providers.base import JobSpec, ProviderError
 from tests.jobs.fakes import FakeProvider
-from tests.support.data import dpo_row, dpo_rows, jsonl
-from tests.support.records import ready_dataset
+from tests.jobs.world import new_job, reload, run
 from tests.support.services import Backing
-
-LEASE = timedelta(seconds=60)
-TIMING = Timing(poll_interval=0.1, lease=60, retry_base=1, retry_max=10)
-
-
-@asynccontextmanager
-async def runtime(backing: Backing, root: Path, provider: FakeProvider) -> AsyncIterator[Runtime]:
-    engine = create_engine(backing.database_url, pooled=False)
-    try:
-        yield Runtime(
-            engine=engine,
-            sessions=session_factory(engine),
-            provider=provider,
-            blobs=BlobStore(root),
-            timing=TIMING,
-        )
-    finally:
-        await engine.dispose()
-
-
-async def new_job(rt: Runtime, body: bytes = b"{}\n" * 10, **fields: Any) -> Job:
-    async with rt.sessions.begin() as session:
-        dataset_id = await add_dataset(rt, session, body)
-        request = jobs.JobRequest(
-            training_dataset_id=dataset_id, model="gpt-4o-2024-08-06", **fields
-        )
-        return await jobs.create(session, "t", request, lease=LEASE)
-
-
-async def add_dataset(rt: Runtime, session: AsyncSession, body: bytes) -> str:
-    key = f"datasets/{new_id('blob')}.jsonl"
-    rt.blobs.path(key).parent.mkdir(parents=True, exist_ok=True)
-    rt.blobs.path(key).write_bytes(body)
-    dataset = ready_dataset(blob_key=key, size=len(body), examples=body.count(b"\n"))
-    session.add(dataset)
-    await session.flush()
-    return dataset.id
-
-
-async def reload(rt: Runtime, job_id: str) -> Job:
-    async with rt.sessions() as session:
-        job = await repository.get(session, job_id)
-    assert job is not None
-    return job
-
-
-def run(
-    backing: Backing,
-    tmp_path: Path,
-    provider: FakeProvider,
-    scenario: Callable[[Runtime], Awaitable[None]],
-) -> None:
-    async def main() -> None:
-        async with runtime(backing, tmp_path, provider) as rt:
-            await scenario(rt)
-
-    asyncio.run(main())
 
 
 def test_submit_then_poll_to_success(clean: Backing, tmp_path: Path) -> None:
@@ -240,7 +172,7 @@ def test_cancel_before_openai_and_a_refused_pause(clean: Backing, tmp_path: Path
     async def scenario(rt: Runtime) -> None:
         job = await new_job(rt)
         async with rt.sessions.begin() as session:
-            await jobs.request_cancel(session, None, job.id)
+            await jobs.request_cancel(session, None, job.id, JOB_HOOKS)
         await lifecycle.advance(rt, job.id)
         assert (await reload(rt, job.id)).status == "cancelled"
         assert "create_job" not in provider.calls
@@ -254,107 +186,5 @@ def test_cancel_before_openai_and_a_refused_pause(clean: Backing, tmp_path: Path
         await lifecycle.advance(rt, running.id)  # OpenAI refuses: the job is not failed
         after = await reload(rt, running.id)
         assert (after.status, after.requested_action) == ("running", None)
-
-    run(clean, tmp_path, provider, scenario)
-
-
-@pytest.mark.parametrize("due", [True, False])
-def test_scheduler_claims_due_jobs_once_per_lease(
-    clean: Backing, tmp_path: Path, due: bool
-) -> None:
-    async def scenario(rt: Runtime) -> None:
-        job = await new_job(rt)
-        if due:
-            async with rt.sessions.begin() as session:
-                await repository.set_fields(session, job.id, wake_at=job.created_at)
-        first = await claim_due_jobs(rt.sessions, lease=LEASE)
-        second = await claim_due_jobs(rt.sessions, lease=LEASE)
-        assert first.steps == ([job.id] if due else [])  # pending: a step of its own
-        assert (first.polls, second.steps, second.polls) == ([], [], [])
-
-    run(clean, tmp_path, FakeProvider(), scenario)
-
-
-def test_a_poll_round_reads_the_list_not_each_job(clean: Backing, tmp_path: Path) -> None:
-    provider = FakeProvider()
-
-    async def scenario(rt: Runtime) -> None:
-        ids = [(await new_job(rt)).id for _ in range(5)]
-        for job_id in ids:
-            await lifecycle.advance(rt, job_id)  # submitted: validating_files at OpenAI
-        remote_ids = [(await reload(rt, job_id)).openai_job_id or "" for job_id in ids]
-        for remote_id in remote_ids[:3]:
-            provider.finish(remote_id, "running")
-        provider.calls.clear()
-        calls = await batch.poll_batch(rt, ids, round_number=0)
-        assert provider.calls.count("get_job") == 0
-        assert provider.calls.count("list_jobs") == 1
-        # Events only for moved jobs, half of them a round; never a retrieve per job.
-        assert provider.calls.count("list_new_events") <= 3
-        assert calls == len(provider.calls) < len(ids)
-        statuses = [(await reload(rt, job_id)).status for job_id in ids]
-        assert statuses == ["running"] * 3 + ["validating_files"] * 2
-
-    run(clean, tmp_path, provider, scenario)
-
-
-def test_a_poll_round_survives_openai_errors(clean: Backing, tmp_path: Path) -> None:
-    provider = FakeProvider()
-    busy = ProviderError("slow down", code="rate_limit_exceeded", status=429, retryable=True)
-
-    async def scenario(rt: Runtime) -> None:
-        ids = [(await new_job(rt)).id for _ in range(2)]
-        for job_id in ids:
-            await lifecycle.advance(rt, job_id)
-        provider.list_error = busy
-        assert await batch.poll_batch(rt, ids, round_number=0) == 1  # raised nothing
-        assert [(await reload(rt, i)).status for i in ids] == ["validating_files"] * 2
-        provider.list_error = None
-        gone = ProviderError("no such job", code="http_404", status=404, retryable=False)
-        provider.jobs.pop((await reload(rt, ids[0])).openai_job_id or "")
-        provider.get_error = gone  # the job vanished at OpenAI: only that one ends
-        await batch.poll_batch(rt, ids, round_number=1)
-        first, second = [await reload(rt, i) for i in ids]
-        assert (first.status, first.error_code) == ("failed", "http_404")
-        assert second.status == "validating_files"
-
-    run(clean, tmp_path, provider, scenario)
-
-
-def test_validation_prompts_in_the_training_data_are_a_warning_event(
-    clean: Backing, tmp_path: Path
-) -> None:
-    """Checked once, before anything is sent; the job still runs with both files."""
-    provider = FakeProvider()
-    training = jsonl(dpo_rows(12))
-    validation = jsonl([dpo_row(100), dpo_row(5), dpo_row(7, prompt="Question number 3?")])
-
-    async def scenario(rt: Runtime) -> None:
-        async with rt.sessions.begin() as session:
-            validation_id = await add_dataset(rt, session, validation)
-        job = await new_job(rt, training, validation_dataset_id=validation_id)
-        await lifecycle.advance(rt, job.id)
-        job.status = "uploading"  # the submit step again, as after a crash: no second event
-        await lifecycle._submit(rt, job)
-        async with rt.sessions() as session:
-            events = await repository.events_page(session, job.id, after_seq=0, limit=50)
-        overlap = [e for e in events if e.type == "dataset.validation_overlap"]
-        assert [(e.level, e.data) for e in overlap] == [
-            (
-                "warning",
-                {
-                    "validation_rows": 3,
-                    "shared_prompts": 2,
-                    "identical_rows": 1,
-                    "lines": [2, 3],
-                    "partial": False,
-                },
-            )
-        ]
-        assert "2 of 3 validation examples" in overlap[0].message
-        [spec] = provider.specs
-        assert spec.validation_file is not None
-        assert spec.validation_file != spec.training_file
-        assert provider.calls.count("upload_file") == 2
 
     run(clean, tmp_path, provider, scenario)

@@ -17,7 +17,7 @@ from service.jobs import lifecycle
 from service.jobs import service as jobs_service
 from service.jobs.hooks import JobHooks
 from service.jobs.reconcile import claim_due_jobs
-from service.jobs.remote import apply_remote
+from service.jobs.transitions import apply_report
 from service.pipelines.hooks import on_job_finished
 from service.providers.base import ProviderError, RemoteError
 from tests.jobs.fakes import FakeProvider
@@ -74,7 +74,7 @@ def test_the_finishing_step_twice_still_makes_one_dpo_job(clean: Backing, tmp_pa
         await lifecycle.advance(w.rt, pipeline.sft_job_id)  # a duplicate RQ message
         async with w.rt.sessions.begin() as session:  # a second worker writing the same result
             assert (
-                await apply_remote(
+                await apply_report(
                     session, pipeline.sft_job_id, w.provider.jobs[remote], [], TIMING, HOOKS
                 )
                 is None

@@ -22,12 +22,11 @@ from service.db.pipeline_models import Pipeline
 from service.db.webhook_models import WebhookEvent
 from service.jobs import lifecycle
 from service.jobs import repository as jobs_repo
-from service.jobs.hooks import JobHooks
-from service.jobs.lifecycle import Runtime
+from service.jobs.runtime import Runtime
 from service.jobs.timing import Timing
 from service.pipelines import repository
 from service.pipelines import service as pipelines
-from service.pipelines.hooks import on_job_finished
+from service.pipelines.hooks import JOB_HOOKS
 from service.pipelines.service import PipelineRequest
 from tests.jobs.fakes import FakeProvider
 from tests.support.data import dpo_rows, jsonl
@@ -36,7 +35,7 @@ from tests.support.services import Backing
 TEAM = "t"
 LEASE = timedelta(seconds=60)
 TIMING = Timing(poll_interval=0.1, lease=60, retry_base=1, retry_max=10)
-HOOKS = JobHooks(on_finished=(on_job_finished,))
+HOOKS = JOB_HOOKS
 SFT_MODEL = "ft:gpt-4.1-mini-2025-04-14:org:exp:sft1"
 DPO_MODEL = "ft:gpt-4.1-mini-2025-04-14:org:exp:dpo1"
 

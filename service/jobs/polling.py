@@ -1,4 +1,8 @@
-"""Following many jobs with few OpenAI calls.
+"""Following jobs at the provider: the one polling path.
+
+`poll_one` refreshes a single job (the worker's step for a job it was woken for); `poll_batch`
+refreshes many with few OpenAI calls. Both fold what they read into the row with
+`transitions.apply_report`, so a status change takes the same path whichever found it.
 
 One poll round for a batch of active jobs reads OpenAI's job list (newest first, 100 a page)
 until every job of the batch has been seen, instead of one `retrieve` per job. Events are read
@@ -17,10 +21,11 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 
 from service.db.models import Job
-from service.jobs import lifecycle, repository, results
-from service.jobs.lifecycle import Runtime
-from service.jobs.remote import apply_remote
-from service.jobs.states import TERMINAL, JobStatus
+from service.jobs import repository, results
+from service.jobs.runtime import Runtime
+from service.jobs.setbacks import handle_provider_error
+from service.jobs.states import AT_PROVIDER, TERMINAL, JobStatus
+from service.jobs.transitions import apply_report
 from service.providers.base import ProviderError, RemoteEvent, RemoteJob
 
 log = logging.getLogger(__name__)
@@ -28,9 +33,17 @@ PAGE = 100
 CONCURRENCY = 16  # event reads in flight at once
 # Clocks differ: only pages older than our oldest row by this much end the scan early.
 CLOCK_MARGIN = timedelta(minutes=10)
-_POLLABLE = frozenset(
-    {JobStatus.VALIDATING_FILES, JobStatus.QUEUED, JobStatus.RUNNING, JobStatus.PAUSED}
-)
+
+
+async def poll_one(rt: Runtime, job: Job, remote: RemoteJob) -> None:
+    """Folds `remote` (just read, or the answer to a pause or resume) and its new events into
+    the row, and clears a carried-out pause or resume request in the same transaction."""
+    events = await rt.provider.list_new_events(remote.id, job.openai_last_event_id)
+    produced = await results.fetch(rt.provider, remote, events)
+    async with rt.sessions.begin() as session:
+        await apply_report(session, job.id, remote, events, rt.timing, rt.hooks, produced)
+        if job.requested_action is not None:
+            await repository.set_fields(session, job.id, requested_action=None)
 
 
 def round_number(poll_interval: float) -> int:
@@ -43,7 +56,7 @@ async def poll_batch(rt: Runtime, job_ids: Sequence[str], round_number: int) -> 
         rows = [
             job
             for job in await repository.get_many(session, job_ids)
-            if job.openai_job_id and JobStatus(job.status) in _POLLABLE
+            if job.openai_job_id and JobStatus(job.status) in AT_PROVIDER
         ]
     wanted = {job.openai_job_id: job for job in rows if job.openai_job_id}
     try:
@@ -86,7 +99,7 @@ async def _refresh_or_defer(
     except ProviderError as error:
         if error.retryable:
             return RETRY, 1
-        await lifecycle.advance(rt, job.id)
+        await handle_provider_error(rt, job, error)
         return HANDLED, 1
 
 
@@ -130,7 +143,7 @@ async def _refresh(
             # Losing this commit in a crash loses it whole; the row then still says "poll
             # me", so the next round writes it again. No need to wait for the disk.
             await repository.relax_durability(session)
-            await apply_remote(session, job.id, remote, events, rt.timing, rt.hooks, produced)
+            await apply_report(session, job.id, remote, events, rt.timing, rt.hooks, produced)
         return True, reads
 
 
