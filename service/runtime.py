@@ -11,8 +11,8 @@ from service.db.engine import create_engine, session_factory
 from service.jobs.polling import CONCURRENCY
 from service.jobs.runtime import Runtime
 from service.jobs.timing import Timing
-from service.pipelines.hooks import JOB_HOOKS
 from service.providers.factory import build_provider
+from service.wiring import JOB_HOOKS
 
 
 def timing(settings: Settings) -> Timing:

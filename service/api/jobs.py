@@ -25,7 +25,7 @@ from service.auth.service import Principal
 from service.jobs import service as jobs
 from service.jobs.read_repository import JobFilters
 from service.jobs.service import JobRequest
-from service.pipelines.hooks import JOB_HOOKS
+from service.wiring import JOB_HOOKS
 
 
 class JobController(Controller):

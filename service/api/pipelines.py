@@ -18,6 +18,7 @@ from service.api.schemas import HyperparameterValue, Page
 from service.db.pipeline_models import Pipeline
 from service.pipelines import service as pipelines
 from service.pipelines.service import PipelineRequest
+from service.wiring import JOB_HOOKS
 
 
 class SftStage(msgspec.Struct, forbid_unknown_fields=True):
@@ -138,7 +139,9 @@ class PipelineController(Controller):
     ) -> PipelineOut:
         """Cancel the running stage's job and never start the next stage; the pipeline is
         `cancelled` once OpenAI confirms. Idempotent; 409 when the pipeline has finished."""
-        pipeline = await pipelines.request_cancel(session, team_scope(principal), pipeline_id)
+        pipeline = await pipelines.request_cancel(
+            session, team_scope(principal), pipeline_id, JOB_HOOKS
+        )
         await session.commit()
         resources(state).wakeups.advance_job(pipelines.stage_job_id(pipeline))
         return pipeline_out(pipeline)

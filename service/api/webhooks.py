@@ -29,6 +29,7 @@ from service.webhooks import service as webhooks
 from service.webhooks import ssrf
 from service.webhooks.reconcile import DELIVER_TASK
 from service.webhooks.service import EndpointChanges
+from service.wiring import EVENT_TYPES
 
 SIGNING_DOC = (
     "Deliveries follow Standard Webhooks: headers `webhook-id` (the event id, the same on every "
@@ -68,7 +69,11 @@ class WebhookEndpointController(Controller):
 
         async def create() -> Response[EndpointWithSecret]:
             endpoint = await webhooks.create_endpoint(
-                session, principal.team, changes, allowed_networks(request.app.state)
+                session,
+                principal.team,
+                changes,
+                allowed_networks(request.app.state),
+                known_types=EVENT_TYPES,
             )
             return Response(endpoint_with_secret(endpoint), status_code=201)
 
@@ -121,7 +126,12 @@ class WebhookEndpointController(Controller):
             enabled=data.enabled,
         )
         endpoint = await webhooks.update_endpoint(
-            session, team_scope(principal), endpoint_id, changes, allowed_networks(state)
+            session,
+            team_scope(principal),
+            endpoint_id,
+            changes,
+            allowed_networks(state),
+            known_types=EVENT_TYPES,
         )
         await session.commit()
         return endpoint_out(endpoint)

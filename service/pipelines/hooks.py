@@ -11,8 +11,7 @@ again.
 from __future__ import annotations
 
 import logging
-from datetime import UTC, datetime, timedelta
-from typing import Any
+from datetime import timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -20,12 +19,11 @@ from service.db.models import Job
 from service.db.pipeline_models import Pipeline
 from service.errors import ServiceError, invalid
 from service.jobs import service as jobs
-from service.jobs.hooks import JobHooks
 from service.jobs.service import JobRequest
 from service.jobs.states import JobStatus
 from service.pipelines import repository
 from service.pipelines.states import Decision, PipelineStatus, Stage, after_stage
-from service.webhooks import outbox
+from service.pipelines.transitions import move
 
 log = logging.getLogger(__name__)
 
@@ -37,11 +35,6 @@ async def on_job_finished(session: AsyncSession, job: Job) -> None:
     pipeline = await repository.get(session, job.pipeline_id, for_update=True)
     if pipeline is not None:
         await stage_finished(session, pipeline, job)
-
-
-# The job hooks of this service: every caller that can end a job passes these (the jobs package
-# cannot import pipelines, so the wiring lives here, the one place that knows both).
-JOB_HOOKS = JobHooks(on_finished=(on_job_finished,))
 
 
 async def stage_finished(session: AsyncSession, pipeline: Pipeline, job: Job) -> None:
@@ -83,14 +76,7 @@ async def _start_dpo(session: AsyncSession, pipeline: Pipeline, sft_job: Job) ->
         failed = Decision(PipelineStatus.FAILED, failed_stage=Stage.DPO)
         await finish(session, pipeline, failed, error=(code, refused.detail))
         return
-    await repository.compare_and_set(
-        session,
-        pipeline.id,
-        PipelineStatus.RUNNING_SFT,
-        status=PipelineStatus.RUNNING_DPO,
-        dpo_job_id=dpo_job.id,
-    )
-    await session.refresh(pipeline)
+    await move(session, pipeline, PipelineStatus.RUNNING_DPO, dpo_job_id=dpo_job.id)
 
 
 def _dpo_request(pipeline: Pipeline, sft_job: Job) -> JobRequest:
@@ -118,46 +104,12 @@ async def finish(
     error: tuple[str | None, str | None] = (None, None),
 ) -> None:
     """The pipeline's final status, and its webhook event in the same transaction (outbox)."""
-    moved = await repository.compare_and_set(
+    await move(
         session,
-        pipeline.id,
-        pipeline.status,
-        status=decision.status,
+        pipeline,
+        decision.status,
         fine_tuned_model=fine_tuned_model if decision.status == PipelineStatus.SUCCEEDED else None,
         failed_stage=decision.failed_stage,
         error_code=error[0],
         error_message=error[1],
-        finished_at=datetime.now(UTC),
     )
-    if not moved:
-        return
-    await session.refresh(pipeline)
-    if decision.status in (PipelineStatus.SUCCEEDED, PipelineStatus.FAILED):
-        await outbox.record(
-            session,
-            team=pipeline.team,
-            type=f"pipeline.{decision.status.value}",
-            data=event_data(pipeline),
-        )
-
-
-def event_data(pipeline: Pipeline) -> dict[str, Any]:
-    """The pipeline as webhook consumers receive it (JSON-ready)."""
-    error = None
-    if pipeline.error_code is not None:
-        error = {"code": pipeline.error_code, "message": pipeline.error_message or ""}
-    return {
-        "id": pipeline.id,
-        "status": pipeline.status,
-        "model": pipeline.model,
-        "dataset_id": pipeline.dataset_id,
-        "sft_dataset_id": pipeline.sft_dataset_id,
-        "sft_job_id": pipeline.sft_job_id,
-        "dpo_job_id": pipeline.dpo_job_id,
-        "fine_tuned_model": pipeline.fine_tuned_model,
-        "failed_stage": pipeline.failed_stage,
-        "error": error,
-        "suffix": pipeline.suffix,
-        "metadata": pipeline.pipeline_metadata,
-        "finished_at": pipeline.finished_at.isoformat() if pipeline.finished_at else None,
-    }

@@ -20,11 +20,12 @@ from service.errors import FieldError, ServiceError, conflict, invalid, not_foun
 from service.ids import new_id
 from service.jobs import repository as jobs_repo
 from service.jobs import service as jobs
+from service.jobs.hooks import JobHooks
 from service.jobs.service import JobRequest
 from service.jobs.states import JobStatus
 from service.jobs.states import is_terminal as job_is_terminal
 from service.pipelines import repository, rules, sft_dataset
-from service.pipelines.hooks import JOB_HOOKS, stage_finished
+from service.pipelines.hooks import stage_finished
 from service.pipelines.states import TERMINAL, PipelineStatus, is_terminal
 
 # Without a seed the selection still has to be reproducible: the same request then picks the
@@ -173,7 +174,9 @@ def stage_job_id(pipeline: Pipeline) -> str:
     return pipeline.dpo_job_id or pipeline.sft_job_id
 
 
-async def request_cancel(session: AsyncSession, team: str | None, pipeline_id: str) -> Pipeline:
+async def request_cancel(
+    session: AsyncSession, team: str | None, pipeline_id: str, hooks: JobHooks
+) -> Pipeline:
     """Marks the pipeline so its next stage never starts, and cancels the running stage's job;
     the pipeline is `cancelled` once that job is. Asking again is a no-op; 409 once finished."""
     seen = _unfinished(await get(session, team, pipeline_id))
@@ -191,7 +194,7 @@ async def request_cancel(session: AsyncSession, team: str | None, pipeline_id: s
     job = await jobs_repo.get(session, stage_job_id(pipeline), for_update=True)
     assert job is not None
     if not job_is_terminal(JobStatus(job.status)):
-        await jobs.request_cancel(session, None, job.id, JOB_HOOKS)
+        await jobs.request_cancel(session, None, job.id, hooks)
     else:
         # Only a job finished without the hook (a worker without it) gets here: settle now.
         await stage_finished(session, pipeline, job)

@@ -34,6 +34,17 @@ class Decision:
     failed_stage: Stage | None = None
 
 
+_LEGAL: dict[PipelineStatus, frozenset[PipelineStatus]] = {
+    P.RUNNING_SFT: frozenset({P.RUNNING_DPO, P.FAILED, P.CANCELLED}),
+    P.RUNNING_DPO: TERMINAL,
+    **{status: frozenset() for status in TERMINAL},
+}
+
+
+def can_move(current: PipelineStatus, target: PipelineStatus) -> bool:
+    return target in _LEGAL[current]
+
+
 def is_terminal(status: PipelineStatus) -> bool:
     return status in TERMINAL
 

@@ -91,5 +91,5 @@ async def record_job_events(
 
 async def record_dataset_created(session: AsyncSession, dataset: Dataset) -> None:
     await record(
-        session, team=dataset.team, type="dataset.created", data=events.dataset_data(dataset)
+        session, team=dataset.team, type=events.DATASET_CREATED, data=events.dataset_data(dataset)
     )

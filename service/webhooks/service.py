@@ -47,8 +47,10 @@ async def check_url(
     return url
 
 
-def check_fields(event_types: Sequence[str] | None, description: str | None) -> None:
-    errors = events.check_event_types(event_types or [])
+def check_fields(
+    event_types: Sequence[str] | None, description: str | None, known: frozenset[str]
+) -> None:
+    errors = events.check_event_types(event_types or [], known)
     if description is not None and len(description) > MAX_DESCRIPTION:
         message = f"description is at most {MAX_DESCRIPTION} characters"
         errors.append(FieldError("invalid_description", message, path="/description"))
@@ -62,8 +64,11 @@ async def create_endpoint(
     changes: EndpointChanges,
     allowed: Sequence[ssrf.Network],
     resolver: ssrf.Resolver = ssrf.resolve,
+    *,
+    known_types: frozenset[str],
 ) -> WebhookEndpoint:
-    check_fields(changes.event_types, changes.description)
+    """`known_types`: the event types a consumer can subscribe to (`service.wiring`)."""
+    check_fields(changes.event_types, changes.description, known_types)
     if changes.url is None:
         raise invalid("url is required", [FieldError("missing", "url is required", path="/url")])
     endpoint = WebhookEndpoint(
@@ -101,8 +106,10 @@ async def update_endpoint(
     changes: EndpointChanges,
     allowed: Sequence[ssrf.Network],
     resolver: ssrf.Resolver = ssrf.resolve,
+    *,
+    known_types: frozenset[str],
 ) -> WebhookEndpoint:
-    check_fields(changes.event_types, changes.description)
+    check_fields(changes.event_types, changes.description, known_types)
     endpoint = await get_endpoint(session, team, endpoint_id, for_update=True)
     values: dict[str, object] = {}
     if changes.url is not None:

@@ -36,8 +36,8 @@ from service.jobs import polling
 from service.jobs.reconcile import POLL_BATCH
 from service.jobs.runtime import Runtime
 from service.jobs.timing import Timing
-from service.pipelines.hooks import JOB_HOOKS
 from service.providers.openai import OpenAIProvider
+from service.wiring import JOB_HOOKS
 from tests.support.data import dpo_rows, jsonl
 from tests.support.processes import free_port, wait_until
 from tests.support.records import ready_dataset

@@ -6,6 +6,7 @@ import itertools
 from dataclasses import dataclass, field, replace
 from typing import BinaryIO
 
+from service.jobs.rules import METADATA_KEY
 from service.providers.base import (
     JobSpec,
     ProviderError,
@@ -103,6 +104,19 @@ class FakeProvider:
 
     async def close(self) -> None:
         return None
+
+    async def create_job_for(self, our_id: str) -> RemoteJob:
+        """A remote job made for our job `our_id`, as the submit step would make it."""
+        spec = JobSpec(
+            model="m",
+            training_file="file-x",
+            method="dpo",
+            hyperparameters={},
+            metadata={METADATA_KEY: our_id},
+        )
+        job = await self.create_job(spec)
+        self.calls.clear()
+        return job
 
     def finish(self, job_id: str, status: str) -> None:
         self.jobs[job_id] = replace(

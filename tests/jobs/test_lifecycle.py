@@ -13,8 +13,8 @@ from service.jobs import lifecycle
 from service.jobs import service as jobs
 from service.jobs.hooks import JobHooks
 from service.jobs.runtime import Runtime
-from service.pipelines.hooks import JOB_HOOKS
 from service.providers.base import JobSpec, ProviderError
+from service.wiring import JOB_HOOKS
 from tests.jobs.fakes import FakeProvider
 from tests.jobs.world import new_job, reload, run
 from tests.support.services import Backing

@@ -20,7 +20,7 @@ from service.jobs import repository
 from service.jobs import service as jobs
 from service.jobs.runtime import Runtime
 from service.jobs.timing import Timing
-from service.pipelines.hooks import JOB_HOOKS
+from service.wiring import JOB_HOOKS
 from tests.jobs.fakes import FakeProvider
 from tests.support.records import ready_dataset
 from tests.support.services import Backing

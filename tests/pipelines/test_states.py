@@ -5,7 +5,14 @@ from __future__ import annotations
 import pytest
 
 from service.jobs.states import JobStatus
-from service.pipelines.states import Decision, PipelineStatus, Stage, after_stage, is_terminal
+from service.pipelines.states import (
+    Decision,
+    PipelineStatus,
+    Stage,
+    after_stage,
+    can_move,
+    is_terminal,
+)
 
 P = PipelineStatus
 J = JobStatus
@@ -55,3 +62,32 @@ def test_nothing_happens_for_a_stage_the_pipeline_is_not_waiting_for(
 
 def test_terminal_statuses() -> None:
     assert {s for s in PipelineStatus if is_terminal(s)} == {P.SUCCEEDED, P.FAILED, P.CANCELLED}
+
+
+def test_the_legal_moves() -> None:
+    legal = {(a, b) for a in PipelineStatus for b in PipelineStatus if can_move(a, b)}
+    assert legal == {
+        (P.RUNNING_SFT, P.RUNNING_DPO),
+        (P.RUNNING_SFT, P.FAILED),
+        (P.RUNNING_SFT, P.CANCELLED),
+        (P.RUNNING_DPO, P.SUCCEEDED),
+        (P.RUNNING_DPO, P.FAILED),
+        (P.RUNNING_DPO, P.CANCELLED),
+    }
+
+
+@pytest.mark.parametrize(
+    ("status", "stage", "job", "cancel"),
+    [
+        (P.RUNNING_SFT, Stage.SFT, J.SUCCEEDED, False),
+        (P.RUNNING_SFT, Stage.SFT, J.FAILED, False),
+        (P.RUNNING_DPO, Stage.DPO, J.SUCCEEDED, False),
+        (P.RUNNING_DPO, Stage.DPO, J.CANCELLED, True),
+    ],
+)
+def test_every_decision_is_a_legal_move(
+    status: PipelineStatus, stage: Stage, job: JobStatus, cancel: bool
+) -> None:
+    decision = after_stage(status, stage, job, cancel_requested=cancel)
+    assert decision is not None
+    assert can_move(status, decision.status)

@@ -26,8 +26,8 @@ from service.jobs.runtime import Runtime
 from service.jobs.timing import Timing
 from service.pipelines import repository
 from service.pipelines import service as pipelines
-from service.pipelines.hooks import JOB_HOOKS
 from service.pipelines.service import PipelineRequest
+from service.wiring import JOB_HOOKS
 from tests.jobs.fakes import FakeProvider
 from tests.support.data import dpo_rows, jsonl
 from tests.support.services import Backing
