@@ -14,7 +14,7 @@ from litestar.types import ControllerRouterHandler
 
 from service.api.auth import provide_caller
 from service.api.datasets import DatasetController
-from service.api.deps import Resources, provide_session
+from service.api.deps import Resources, provide_after_commit, provide_session
 from service.api.health import live, ready
 from service.api.job_results import JobResultsController
 from service.api.jobs import JobController
@@ -103,6 +103,7 @@ def create_app(settings: Settings) -> Litestar:
         route_handlers=ROUTES,
         dependencies={
             "session": Provide(provide_session),
+            "after_commit": Provide(provide_after_commit, sync_to_thread=False),
             "principal": Provide(provide_caller),
         },
         middleware=[DefineMiddleware(RequestContextMiddleware, metrics=http_metrics)],

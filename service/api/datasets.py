@@ -14,7 +14,7 @@ from litestar.datastructures import State
 from litestar.params import FromPath, FromQuery
 from litestar.response import File
 
-from service.api.deps import Caller, Session, resources, team_scope
+from service.api.deps import Caller, Session, Then, resources, team_scope
 from service.api.idempotency import IDEMPOTENCY_KEY, run_once
 from service.api.pagination import DEFAULT_LIMIT, id_page
 from service.api.schemas import DatasetOut, Page, dataset_out
@@ -41,6 +41,7 @@ class DatasetController(Controller):
         self,
         request: Request[Any, Any, State],
         session: Session,
+        after_commit: Then,
         principal: Caller,
         name: FromQuery[str | None] = None,
         kind: FromQuery[str | None] = None,
@@ -57,13 +58,17 @@ class DatasetController(Controller):
                 stored = await datasets.store_upload(
                     session, res.blobs, principal.team, spool, options
                 )
+                if stored.created:  # its bytes are in place: a row that never commits frees them
+                    after_commit.undo(res.blobs.delete, stored.dataset.blob_key)
                 return Response(
                     dataset_out(stored.dataset), status_code=201 if stored.created else 200
                 )
 
             # The body is never buffered: the key's fingerprint is the spool's digest + options.
             fingerprint = {"sha256": sha256, "options": options}
-            return await run_once(request, session, principal.team, store, body=fingerprint)
+            return await run_once(
+                request, session, after_commit, principal.team, store, body=fingerprint
+            )
 
     @post("/validate", request_max_body_size=None, status_code=200, description=UPLOAD_DOC)
     async def validate(
@@ -118,12 +123,16 @@ class DatasetController(Controller):
 
     @delete("/{dataset_id:str}", status_code=204)
     async def delete_dataset(
-        self, state: State, session: Session, principal: Caller, dataset_id: FromPath[str]
+        self,
+        state: State,
+        session: Session,
+        after_commit: Then,
+        principal: Caller,
+        dataset_id: FromPath[str],
     ) -> None:
         """Delete a dataset and its bytes; 409 while an unfinished job or pipeline uses it."""
         dataset = await pipelines.delete_dataset(session, team_scope(principal), dataset_id)
-        await session.commit()
-        resources(state).blobs.delete(dataset.blob_key)
+        after_commit.then(resources(state).blobs.delete, dataset.blob_key)
 
 
 @asynccontextmanager

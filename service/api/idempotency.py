@@ -1,13 +1,15 @@
 """`Idempotency-Key` on creating POSTs, at the edge (the rules are in service.ops.idempotency).
 
-A handler adopts it by handing its work to `run_once` instead of committing itself:
+A handler adopts it by handing its work to `run_once`:
 
-    return await run_once(request, session, principal.team, lambda: create(...), body=data)
+    return await run_once(request, session, after_commit, team, lambda: create(...), body=data)
 
-`work` returns the response (or the body, sent with the route's status code) and must not
-commit: `run_once` commits, so the remembered response and the work land in one transaction.
-Side effects that must follow the commit (enqueueing) go in the response's `background`, which a
-replay does not carry.
+`work` returns the response (or the body, sent with the route's status code). The remembered
+response is written in the request's transaction, so it and the work commit together, at the
+edge, like any request. Only the claim of the key is committed on its own, first, on its own
+connection: a concurrent request with the key must see it in flight. Side effects that must
+follow the commit (enqueueing) are registered by `work` with `after_commit`; a replay does not
+run `work`, so it registers none.
 """
 
 from __future__ import annotations
@@ -20,9 +22,9 @@ from typing import Any
 from litestar import MediaType, Request, Response
 from litestar.datastructures import State
 from litestar.utils import get_enum_string_value
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from service.api.deps import resources
+from service.api.deps import AfterCommit, resources
 from service.errors import FieldError, ServiceError
 from service.ops import idempotency
 from service.ops.idempotency import KeyRequest, Policy, StoredResponse
@@ -36,40 +38,34 @@ REPLAYED = "Idempotent-Replayed"
 async def run_once(
     request: Request[Any, Any, State],
     session: AsyncSession,
+    after_commit: AfterCommit,
     team: str,
     work: Callable[[], Awaitable[Any]],
     *,
     body: Any,
 ) -> Response[Any]:
-    """Runs `work` and commits. With an Idempotency-Key header: at most once per (team, key);
-    `body` (anything msgspec encodes) is what makes two requests "the same"."""
+    """Runs `work` in the request's transaction. With an Idempotency-Key header: at most once
+    per (team, key); `body` (anything msgspec encodes) is what makes two requests "the same"."""
     key = request.headers.get(IDEMPOTENCY_KEY)
     if key is None:
-        response = _as_response(request, await work())
-        await session.commit()
-        return response
+        return _as_response(request, await work())
     key_request = _key_request(request, team, key, body)
-    claim = await idempotency.claim(session, key_request, _policy(request))
-    # Committed before the work starts, so a concurrent request with the key sees it in flight.
-    await session.commit()
+    sessions = resources(request.app.state).sessions
+    async with sessions.begin() as claiming:
+        claim = await idempotency.claim(claiming, key_request, _policy(request))
     if claim.replay is not None:
         return _replayed(claim.replay)
     assert claim.token is not None
-    try:
-        response = _as_response(request, await work())
-        stored = _freeze(request, response)
-        await idempotency.complete(session, key_request, claim.token, stored)
-        await session.commit()
-    except Exception:
-        await session.rollback()
-        await _release(session, key_request, claim.token)
-        raise
+    # If the work or the request's commit fails, the key is freed so that a retry runs.
+    after_commit.undo(_release, sessions, key_request, claim.token)
+    response = _as_response(request, await work())
+    stored = _freeze(request, response)
+    await idempotency.complete(session, key_request, claim.token, stored)
     return Response(
         stored.body,
         status_code=stored.status,
         media_type=stored.media_type,
         headers=response.headers,
-        background=response.background,
     )
 
 
@@ -123,12 +119,13 @@ def _replayed(stored: StoredResponse) -> Response[bytes]:
     )
 
 
-async def _release(session: AsyncSession, key_request: KeyRequest, token: str) -> None:
+async def _release(
+    sessions: async_sessionmaker[AsyncSession], key_request: KeyRequest, token: str
+) -> None:
     """Frees the key after failed work, so a retry runs; if even that fails, the key frees
     itself after the lock timeout."""
     try:
-        await idempotency.release(session, key_request, token)
-        await session.commit()
+        async with sessions.begin() as session:
+            await idempotency.release(session, key_request, token)
     except Exception:
-        await session.rollback()
         log.warning("could not release Idempotency-Key after a failed request", exc_info=True)

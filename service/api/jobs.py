@@ -6,12 +6,11 @@ from datetime import datetime
 from typing import Any
 
 from litestar import Controller, Request, Response, get, post
-from litestar.background_tasks import BackgroundTask
 from litestar.datastructures import State
 from litestar.params import FromPath, FromQuery, JSONBody
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from service.api.deps import Caller, Session, resources, team_scope
+from service.api.deps import AfterCommit, Caller, Session, Then, resources, team_scope
 from service.api.idempotency import run_once
 from service.api.pagination import (
     DEFAULT_LIMIT,
@@ -37,6 +36,7 @@ class JobController(Controller):
         self,
         request: Request[Any, Any, State],
         session: Session,
+        after_commit: Then,
         principal: Caller,
         data: JSONBody[JobCreate],
     ) -> Response[JobOut]:
@@ -49,11 +49,10 @@ class JobController(Controller):
             job = await jobs.create(
                 session, principal.team, job_request(data), lease=res.settings_lease
             )
-            # Runs after the commit; a replay does not enqueue again.
-            enqueue = BackgroundTask(res.wakeups.advance_job, job.id)
-            return Response(job_out(job), status_code=202, background=enqueue)
+            after_commit.then(res.wakeups.advance_job, job.id)  # a replay does not enqueue again
+            return Response(job_out(job), status_code=202)
 
-        return await run_once(request, session, principal.team, create, body=data)
+        return await run_once(request, session, after_commit, principal.team, create, body=data)
 
     @get("/")
     async def list_jobs(
@@ -116,36 +115,54 @@ class JobController(Controller):
 
     @post("/{job_id:str}/cancel", status_code=202)
     async def cancel_job(
-        self, state: State, session: Session, principal: Caller, job_id: FromPath[str]
+        self,
+        state: State,
+        session: Session,
+        after_commit: Then,
+        principal: Caller,
+        job_id: FromPath[str],
     ) -> JobOut:
         """Ask OpenAI to cancel: `cancelling` until it confirms. Idempotent; 409 when the job
         has already finished."""
         job = await jobs.request_cancel(session, team_scope(principal), job_id, JOB_HOOKS)
-        await session.commit()
-        resources(state).wakeups.advance_job(job.id)
+        after_commit.then(resources(state).wakeups.advance_job, job.id)
         return job_out(job)
 
     @post("/{job_id:str}/pause", status_code=202)
     async def pause_job(
-        self, state: State, session: Session, principal: Caller, job_id: FromPath[str]
+        self,
+        state: State,
+        session: Session,
+        after_commit: Then,
+        principal: Caller,
+        job_id: FromPath[str],
     ) -> JobOut:
         """Pause a running job at OpenAI (a worker carries it out); 409 unless running."""
-        return await _request(state, session, principal, job_id, "pause")
+        return await _request(state, session, after_commit, principal, job_id, "pause")
 
     @post("/{job_id:str}/resume", status_code=202)
     async def resume_job(
-        self, state: State, session: Session, principal: Caller, job_id: FromPath[str]
+        self,
+        state: State,
+        session: Session,
+        after_commit: Then,
+        principal: Caller,
+        job_id: FromPath[str],
     ) -> JobOut:
         """Resume a paused job (a worker carries it out); 409 unless paused."""
-        return await _request(state, session, principal, job_id, "resume")
+        return await _request(state, session, after_commit, principal, job_id, "resume")
 
 
 async def _request(
-    state: State, session: AsyncSession, principal: Principal, job_id: str, action: str
+    state: State,
+    session: AsyncSession,
+    after_commit: AfterCommit,
+    principal: Principal,
+    job_id: str,
+    action: str,
 ) -> JobOut:
     job = await jobs.request_action(session, team_scope(principal), job_id, action)
-    await session.commit()
-    resources(state).wakeups.advance_job(job.id)
+    after_commit.then(resources(state).wakeups.advance_job, job.id)
     return job_out(job)
 
 

@@ -8,7 +8,7 @@ from typing import Any
 from litestar import Request, post
 from litestar.datastructures import State
 
-from service.api.deps import Session, resources
+from service.api.deps import Session, Then, resources
 from service.errors import ServiceError
 from service.jobs import service as jobs
 from service.providers.base import InvalidWebhookError
@@ -20,7 +20,9 @@ MAX_WEBHOOK_BYTES = 1024 * 1024
 @post(
     "/v1/openai/webhooks", status_code=200, tags=["openai"], request_max_body_size=MAX_WEBHOOK_BYTES
 )
-async def openai_webhook(request: Request[Any, Any, State], session: Session) -> dict[str, Any]:
+async def openai_webhook(
+    request: Request[Any, Any, State], session: Session, after_commit: Then
+) -> dict[str, Any]:
     """Verified with the SDK against FTJOBS_OPENAI_WEBHOOK_SECRET (400 when the signature or
     timestamp is wrong), deduplicated on `webhook-id`."""
     res = resources(request.app.state)
@@ -34,7 +36,6 @@ async def openai_webhook(request: Request[Any, Any, State], session: Session) ->
     except InvalidWebhookError as error:
         raise ServiceError(f"invalid OpenAI webhook: {error}") from error
     job_id = await jobs.note_webhook(session, notice)
-    await session.commit()
     if job_id is not None:
-        res.wakeups.advance_job(job_id)
+        after_commit.then(res.wakeups.advance_job, job_id)
     return {"received": True, "job_id": job_id}

@@ -7,11 +7,10 @@ from typing import Any
 
 import msgspec
 from litestar import Controller, Request, Response, get, post
-from litestar.background_tasks import BackgroundTask
 from litestar.datastructures import State
 from litestar.params import FromPath, FromQuery, JSONBody
 
-from service.api.deps import Caller, Session, resources, team_scope
+from service.api.deps import Caller, Session, Then, resources, team_scope
 from service.api.idempotency import run_once
 from service.api.pagination import DEFAULT_LIMIT, id_page
 from service.api.schemas import HyperparameterValue, Page
@@ -86,6 +85,7 @@ class PipelineController(Controller):
         self,
         request: Request[Any, Any, State],
         session: Session,
+        after_commit: Then,
         principal: Caller,
         data: JSONBody[PipelineCreate],
     ) -> Response[PipelineOut]:
@@ -100,11 +100,11 @@ class PipelineController(Controller):
             pipeline = await pipelines.create(
                 session, res.blobs, principal.team, pipeline_request(data), lease=res.settings_lease
             )
-            # Runs after the commit; a replay does not enqueue again.
-            enqueue = BackgroundTask(res.wakeups.advance_job, pipeline.sft_job_id)
-            return Response(pipeline_out(pipeline), status_code=202, background=enqueue)
+            # A replay does not enqueue again.
+            after_commit.then(res.wakeups.advance_job, pipeline.sft_job_id)
+            return Response(pipeline_out(pipeline), status_code=202)
 
-        return await run_once(request, session, principal.team, create, body=data)
+        return await run_once(request, session, after_commit, principal.team, create, body=data)
 
     @get("/")
     async def list_pipelines(
@@ -135,15 +135,19 @@ class PipelineController(Controller):
 
     @post("/{pipeline_id:str}/cancel", status_code=202)
     async def cancel_pipeline(
-        self, state: State, session: Session, principal: Caller, pipeline_id: FromPath[str]
+        self,
+        state: State,
+        session: Session,
+        after_commit: Then,
+        principal: Caller,
+        pipeline_id: FromPath[str],
     ) -> PipelineOut:
         """Cancel the running stage's job and never start the next stage; the pipeline is
         `cancelled` once OpenAI confirms. Idempotent; 409 when the pipeline has finished."""
         pipeline = await pipelines.request_cancel(
             session, team_scope(principal), pipeline_id, JOB_HOOKS
         )
-        await session.commit()
-        resources(state).wakeups.advance_job(pipelines.stage_job_id(pipeline))
+        after_commit.then(resources(state).wakeups.advance_job, pipelines.stage_job_id(pipeline))
         return pipeline_out(pipeline)
 
 

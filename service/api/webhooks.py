@@ -10,7 +10,7 @@ from litestar import Controller, Request, Response, delete, get, patch, post
 from litestar.datastructures import State
 from litestar.params import FromPath, FromQuery, JSONBody
 
-from service.api.deps import Caller, Session, resources, team_scope
+from service.api.deps import Caller, Session, Then, resources, team_scope
 from service.api.idempotency import run_once
 from service.api.pagination import DEFAULT_LIMIT, check_limit, id_cursor, id_page, split_page
 from service.api.schemas import Page
@@ -57,6 +57,7 @@ class WebhookEndpointController(Controller):
         self,
         request: Request[Any, Any, State],
         session: Session,
+        after_commit: Then,
         principal: Caller,
         data: JSONBody[EndpointCreate],
     ) -> Response[Any]:
@@ -78,7 +79,7 @@ class WebhookEndpointController(Controller):
             return Response(endpoint_with_secret(endpoint), status_code=201)
 
         # A replay answers with the secret again: the same client already holds it.
-        return await run_once(request, session, principal.team, create, body=data)
+        return await run_once(request, session, after_commit, principal.team, create, body=data)
 
     @get("/")
     async def list_endpoints(
@@ -133,7 +134,6 @@ class WebhookEndpointController(Controller):
             allowed_networks(state),
             known_types=EVENT_TYPES,
         )
-        await session.commit()
         return endpoint_out(endpoint)
 
     @delete("/{endpoint_id:str}", status_code=204)
@@ -142,7 +142,6 @@ class WebhookEndpointController(Controller):
     ) -> None:
         """Delete the endpoint and its delivery log; nothing more is sent to it."""
         await webhooks.delete_endpoint(session, team_scope(principal), endpoint_id)
-        await session.commit()
 
     @post("/{endpoint_id:str}/rotate-secret", status_code=200)
     async def rotate_secret(
@@ -162,18 +161,21 @@ class WebhookEndpointController(Controller):
         endpoint = await webhooks.rotate_secret(
             session, team_scope(principal), endpoint_id, seconds
         )
-        await session.commit()
         return endpoint_with_secret(endpoint)
 
     @post("/{endpoint_id:str}/test", status_code=202)
     async def send_test(
-        self, state: State, session: Session, principal: Caller, endpoint_id: FromPath[str]
+        self,
+        state: State,
+        session: Session,
+        after_commit: Then,
+        principal: Caller,
+        endpoint_id: FromPath[str],
     ) -> DeliveryOut:
         """Send a `ping` event to this endpoint now (whatever its event types); follow it in
         the deliveries log. 409 while the endpoint is disabled."""
         log = await webhooks.send_test(session, team_scope(principal), endpoint_id)
-        await session.commit()
-        resources(state).wakeups.enqueue(DELIVER_TASK, log.delivery.id)
+        after_commit.then(resources(state).wakeups.enqueue, DELIVER_TASK, log.delivery.id)
         return delivery_out(log)
 
     @get("/{endpoint_id:str}/deliveries")
@@ -204,11 +206,15 @@ class WebhookDeliveryController(Controller):
 
     @post("/{delivery_id:str}/retry", status_code=202)
     async def retry_delivery(
-        self, state: State, session: Session, principal: Caller, delivery_id: FromPath[str]
+        self,
+        state: State,
+        session: Session,
+        after_commit: Then,
+        principal: Caller,
+        delivery_id: FromPath[str],
     ) -> DeliveryOut:
         """Send this delivery again now (also one that was delivered or given up), with the
         same `webhook-id`. 409 while its endpoint is disabled."""
         log = await webhooks.retry_delivery(session, team_scope(principal), delivery_id)
-        await session.commit()
-        resources(state).wakeups.enqueue(DELIVER_TASK, delivery_id)
+        after_commit.then(resources(state).wakeups.enqueue, DELIVER_TASK, delivery_id)
         return delivery_out(log)
