@@ -1,4 +1,12 @@
-"""Building the worker-side runtime from settings."""
+"""Building the worker-side runtimes from settings: the jobs runtime (`job_runtime`, for
+`workers/tasks.py`) and the webhook delivery runtime (`delivery_runtime`, for
+`workers/webhook_tasks.py`).
+
+Only the RQ entry points build them, so they are built here, on the queue edge; the dataclasses
+(`Runtime` in `service/jobs/lifecycle.py`, `DeliveryRuntime` in `service/webhooks/delivery.py`)
+stay with the domain code that uses them. The jobs runtime is also where the pipeline hook is
+wired into jobs, so that `service.jobs` never imports `service.pipelines`.
+"""
 
 from __future__ import annotations
 
@@ -14,9 +22,13 @@ from service.jobs.lifecycle import Runtime
 from service.jobs.timing import Timing
 from service.pipelines.hooks import on_job_finished
 from service.providers.factory import build_provider
+from service.webhooks import ssrf
+from service.webhooks.backoff import RetryPolicy
+from service.webhooks.delivery import DeliveryRuntime
+from service.webhooks.sender import Outbound
 
 
-def timing(settings: Settings) -> Timing:
+def job_timing(settings: Settings) -> Timing:
     return Timing(
         poll_interval=settings.poll_interval_seconds,
         lease=settings.lease_seconds,
@@ -40,9 +52,38 @@ async def job_runtime(settings: Settings) -> AsyncIterator[Runtime]:
             sessions=session_factory(engine),
             provider=provider,
             blobs=BlobStore(settings.blob_root),
-            timing=timing(settings),
+            timing=job_timing(settings),
             hooks=JobHooks(on_finished=(on_job_finished,)),
         )
     finally:
         await provider.close()
+        await engine.dispose()
+
+
+def delivery_policy(settings: Settings) -> RetryPolicy:
+    return RetryPolicy(
+        base=settings.webhook_retry_base_seconds,
+        maximum=settings.webhook_retry_max_seconds,
+        horizon=settings.webhook_retry_horizon_seconds,
+        disable_after=settings.webhook_disable_after_seconds,
+    )
+
+
+@asynccontextmanager
+async def delivery_runtime(settings: Settings) -> AsyncIterator[DeliveryRuntime]:
+    """For one RQ job: an engine without a pool (RQ forks a work-horse per job)."""
+    if not settings.database_url:
+        raise RuntimeError("FTJOBS_DATABASE_URL is not set")
+    engine = create_engine(settings.database_url, pooled=False)
+    try:
+        yield DeliveryRuntime(
+            engine=engine,
+            sessions=session_factory(engine),
+            policy=delivery_policy(settings),
+            outbound=Outbound(
+                allowed=ssrf.parse_networks(settings.webhook_allowed_networks),
+                timeout=settings.webhook_timeout_seconds,
+            ),
+        )
+    finally:
         await engine.dispose()
