@@ -19,8 +19,7 @@ import pytest
 from redis import Redis
 from sqlalchemy import make_url
 
-from service.db.migrate import upgrade
-from service.embedded import (
+from service.cli.embedded import (
     EmbeddedPostgres,
     EmbeddedRedis,
     create_database,
@@ -28,6 +27,7 @@ from service.embedded import (
     start_postgres,
     start_redis,
 )
+from service.db.migrate import upgrade
 from tests.support.services import Backing, truncate_all
 
 

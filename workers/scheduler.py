@@ -16,8 +16,8 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from service.config import Settings
 from service.db.engine import create_engine, session_factory
+from service.idempotency.service import purge_expired
 from service.jobs.reconcile import claim_due_jobs
-from service.ops.idempotency import purge_expired
 from service.queue import WakeUps, connect
 from service.webhooks.reconcile import DELIVER_TASK, claim_due_deliveries
 

@@ -9,7 +9,7 @@ from service.config import get_settings
 from service.jobs import lifecycle, polling
 from service.jobs.polling import round_number
 from service.logs import log_context
-from service.runtime import job_runtime
+from workers.runtimes import job_runtime
 
 
 def advance_job(job_id: str) -> None:

@@ -6,6 +6,7 @@ import asyncio
 
 from service.config import get_settings
 from service.webhooks import delivery
+from workers.runtimes import delivery_runtime
 
 
 def deliver_webhook(delivery_id: str) -> None:
@@ -14,5 +15,5 @@ def deliver_webhook(delivery_id: str) -> None:
 
 
 async def _deliver(delivery_id: str) -> None:
-    async with delivery.delivery_runtime(get_settings()) as runtime:
+    async with delivery_runtime(get_settings()) as runtime:
         await delivery.deliver(runtime, delivery_id)

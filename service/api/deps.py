@@ -90,9 +90,7 @@ def provide_after_commit() -> AfterCommit:
     return AfterCommit()
 
 
-async def provide_session(
-    state: State, after_commit: Then
-) -> AsyncGenerator[AsyncSession, None]:
+async def provide_session(state: State, after_commit: Then) -> AsyncGenerator[AsyncSession, None]:
     """The request's one transaction, committed here once the handler has returned (and before
     the response is sent, so a client never reads before its own write); `after_commit` runs
     then, and only then. A failed handler or commit rolls back and undoes instead."""

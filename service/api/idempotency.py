@@ -1,4 +1,4 @@
-"""`Idempotency-Key` on creating POSTs, at the edge (the rules are in service.ops.idempotency).
+"""`Idempotency-Key` on creating POSTs, at the edge (the rules are in service.idempotency).
 
 A handler adopts it by handing its work to `run_once`:
 
@@ -26,8 +26,8 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from service.api.deps import AfterCommit, resources
 from service.errors import FieldError, ServiceError
-from service.ops import idempotency
-from service.ops.idempotency import KeyRequest, Policy, StoredResponse
+from service.idempotency import service as idempotency
+from service.idempotency.service import KeyRequest, Policy, StoredResponse
 
 log = logging.getLogger(__name__)
 

@@ -11,20 +11,16 @@ from __future__ import annotations
 
 import logging
 import random
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
-from service.config import Settings
-from service.db.engine import create_engine, session_factory
 from service.db.locks import try_advisory_lock
 from service.db.webhook_models import WebhookAttempt
 from service.ids import new_id
 from service.telemetry import count_webhook_delivery
-from service.webhooks import backoff, events, repository, ssrf
+from service.webhooks import backoff, events, repository
 from service.webhooks.backoff import RetryPolicy
 from service.webhooks.repository import DELIVERED, FAILED, PENDING, Work
 from service.webhooks.sender import AttemptResult, Outbound, send
@@ -37,40 +33,13 @@ IN_LINE_GAP = timedelta(seconds=1)
 
 @dataclass
 class DeliveryRuntime:
+    """What one delivery job runs with; `workers/runtimes.py` builds it from settings."""
+
     engine: AsyncEngine
     sessions: async_sessionmaker[AsyncSession]
     policy: RetryPolicy
     outbound: Outbound
     rng: random.Random | None = None
-
-
-def policy(settings: Settings) -> RetryPolicy:
-    return RetryPolicy(
-        base=settings.webhook_retry_base_seconds,
-        maximum=settings.webhook_retry_max_seconds,
-        horizon=settings.webhook_retry_horizon_seconds,
-        disable_after=settings.webhook_disable_after_seconds,
-    )
-
-
-@asynccontextmanager
-async def delivery_runtime(settings: Settings) -> AsyncIterator[DeliveryRuntime]:
-    """For one RQ job: an engine without a pool (RQ forks a work-horse per job)."""
-    if not settings.database_url:
-        raise RuntimeError("FTJOBS_DATABASE_URL is not set")
-    engine = create_engine(settings.database_url, pooled=False)
-    try:
-        yield DeliveryRuntime(
-            engine=engine,
-            sessions=session_factory(engine),
-            policy=policy(settings),
-            outbound=Outbound(
-                allowed=ssrf.parse_networks(settings.webhook_allowed_networks),
-                timeout=settings.webhook_timeout_seconds,
-            ),
-        )
-    finally:
-        await engine.dispose()
 
 
 async def deliver(rt: DeliveryRuntime, delivery_id: str) -> None:

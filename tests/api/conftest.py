@@ -13,8 +13,8 @@ from litestar.testing import TestClient
 from pydantic import SecretStr
 
 from service.api.app import create_app
+from service.cli.keys import create_key
 from service.config import Settings
-from service.keys_cli import create_key
 from tests.support.services import Backing
 
 Client = TestClient[Litestar]

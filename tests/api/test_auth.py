@@ -7,7 +7,7 @@ import asyncio
 import pytest
 
 from service.auth.cache import PrincipalCache
-from service.keys_cli import revoke_key
+from service.cli.keys import revoke_key
 from tests.api.conftest import Client, Keys, auth
 from tests.api.helpers import assert_problem, create_job, dataset_id
 from tests.support.processes import wait_until
@@ -85,7 +85,7 @@ def test_without_a_good_key_every_route_is_401(
 def test_a_revoked_key_stops_working_at_once_though_the_cache_held_it(
     client: Client, clean: Backing
 ) -> None:
-    from service.keys_cli import create_key
+    from service.cli.keys import create_key
 
     cache: PrincipalCache = client.app.state.key_cache
     wait_until(lambda: cache.enabled, timeout=10, what="the revocation listener")

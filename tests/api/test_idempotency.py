@@ -11,8 +11,8 @@ from sqlalchemy import text
 
 from service.api.schemas import JobCreate
 from service.db.engine import create_engine, session_factory
-from service.ops import idempotency
-from service.ops.idempotency import KeyRequest, Policy
+from service.idempotency import service as idempotency
+from service.idempotency.service import KeyRequest, Policy
 from tests.api.conftest import Client, Keys, auth
 from tests.api.helpers import JSONL, assert_problem, dataset_id
 from tests.api.test_jobs import queued

@@ -47,7 +47,7 @@ import httpx
 from sqlalchemy import make_url
 from ulid import ULID
 
-from service.embedded import create_database, drop_database
+from service.cli.embedded import create_database, drop_database
 
 TEAMS = ["bench", *(f"team-{i}" for i in range(1, 10))]
 STATUSES = [
@@ -319,7 +319,7 @@ def run(args: argparse.Namespace) -> None:
     )
     redis_url = os.environ.get("FTJOBS_REDIS_URL") or "redis://127.0.0.1:6379/15"
     if args.reuse:
-        from service.keys_cli import create_key
+        from service.cli.keys import create_key
 
         _, key = asyncio.run(create_key(args.reuse, "bench", False, "load bench"))
         ids, deep = asyncio.run(targets(args.reuse))
@@ -331,8 +331,8 @@ def run(args: argparse.Namespace) -> None:
     database_url = make_url(server).set(database=name).render_as_string(hide_password=False)
     work = Path(tempfile.mkdtemp(prefix="ftjobs-bench-"))
     try:
+        from service.cli.keys import create_key
         from service.db.migrate import upgrade
-        from service.keys_cli import create_key
 
         upgrade(database_url)
         began = time.monotonic()

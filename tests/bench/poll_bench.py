@@ -27,10 +27,10 @@ import openai
 from sqlalchemy import insert
 
 from service.blobstore import BlobStore
+from service.cli.embedded import create_database, start_postgres
 from service.db.engine import create_engine, session_factory
 from service.db.migrate import upgrade
 from service.db.models import Job
-from service.embedded import create_database, start_postgres
 from service.ids import new_id
 from service.jobs import polling
 from service.jobs.reconcile import POLL_BATCH

@@ -13,11 +13,11 @@ from alembic.migration import MigrationContext
 from sqlalchemy import inspect, make_url
 from sqlalchemy.engine import Connection
 
+from service.cli.embedded import create_database, drop_database
 from service.db import all_models  # noqa: F401  (every table)
 from service.db.base import Base
 from service.db.engine import create_engine
 from service.db.migrate import downgrade, upgrade
-from service.embedded import create_database, drop_database
 from tests.support.services import Backing
 
 

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from service.keys_cli import create_key
+from service.cli.keys import create_key
 from tests.support.processes import Stack
 from tests.support.services import Backing
 

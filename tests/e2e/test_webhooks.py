@@ -18,7 +18,7 @@ from redis import Redis
 from standardwebhooks import Webhook
 from standardwebhooks.webhooks import WebhookVerificationError
 
-from service.keys_cli import create_key
+from service.cli.keys import create_key
 from tests.e2e.client import TERMINAL, ApiClient
 from tests.e2e.conftest import stack_env
 from tests.support.processes import Stack, wait_until

@@ -18,9 +18,9 @@ from typing import Any
 import httpx
 from redis import Redis
 
+from service.cli.embedded import EmbeddedPostgres, EmbeddedRedis, start_postgres, start_redis
+from service.cli.keys import create_key
 from service.db.migrate import upgrade
-from service.embedded import EmbeddedPostgres, EmbeddedRedis, start_postgres, start_redis
-from service.keys_cli import create_key
 from tests.support.processes import Stack, wait_until
 
 FAST = {

@@ -7,10 +7,10 @@ from pathlib import Path
 
 from sqlalchemy import text
 
+from service.cli.embedded import EmbeddedPostgres
 from service.db import all_models  # noqa: F401  (every table)
 from service.db.base import Base
 from service.db.engine import create_engine
-from service.embedded import EmbeddedPostgres
 
 
 @dataclass

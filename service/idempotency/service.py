@@ -20,7 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from service.db.ops_models import IdempotencyKey
 from service.errors import ServiceError, conflict
-from service.ops import idempotency_repository as repository
+from service.idempotency import repository
 
 MAX_KEY_LENGTH = 255
 PURGE_BATCH = 5000

@@ -17,10 +17,10 @@ from pathlib import Path
 
 import click
 
+from service.cli.embedded import start_postgres, start_redis
+from service.cli.keys import create_key
 from service.config import Settings
 from service.db.migrate import upgrade
-from service.embedded import start_postgres, start_redis
-from service.keys_cli import create_key
 
 EMULATOR_KEY = "sk-ftjobs-emulator"
 

@@ -9,8 +9,8 @@ import pytest
 
 from service.db.engine import create_engine, session_factory
 from service.db.ops_models import IdempotencyKey
-from service.ops import idempotency
-from service.ops.idempotency import Decision, KeyRequest, Policy, check_key, decide, fingerprint
+from service.idempotency import service as idempotency
+from service.idempotency.service import Decision, KeyRequest, Policy, check_key, decide, fingerprint
 from tests.support.services import Backing
 
 NOW = datetime(2026, 1, 1, tzinfo=UTC)
