@@ -1,4 +1,4 @@
-"""`python -m service.emulators`: run the emulator under uvicorn (a helper for tests and debugging).
+"""`python -m service.emulators`: run the emulators under uvicorn (for tests and debugging).
 
 `ftjobs emulator` builds the config from settings instead; this reads only its own arguments.
 """

@@ -1,4 +1,8 @@
-"""Reading request bodies ourselves, so malformed ones get OpenAI's 400 rather than Litestar's."""
+"""Reading request bodies ourselves, so malformed ones get the API's 400 rather than Litestar's.
+
+The wording is OpenAI's (Azure serves the same API); a provider that words it otherwise catches
+the error or reads the body itself.
+"""
 
 from __future__ import annotations
 

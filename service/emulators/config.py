@@ -1,5 +1,8 @@
 """Emulator configuration: a frozen start-up config and the mutable knobs tests flip at run time.
 
+One config for the app and every provider it mounts: the fault, clock, key and seed fields apply
+to all of them; the rest were named for the OpenAI emulator, the only one so far.
+
 The emulator never reads the environment; `service.config` (or `__main__`) builds the config.
 """
 
@@ -24,7 +27,7 @@ class EmulatorConfig:
     max_upload_bytes: int = 8 * 1024 * MIB
     upload_expiry_seconds: float = 3600.0
     max_running_per_model: int = 3
-    fault_rate: float = 0.0  # probability that a /v1 request gets one of `faults`
+    fault_rate: float = 0.0  # probability that a provider API request gets one of `faults`
     faults: tuple[str, ...] = ("429", "500", "503", "slow", "drop")
     slow_seconds: float = 2.0
     retry_after_seconds: float = 1.0  # sent with injected 429s

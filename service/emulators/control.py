@@ -1,86 +1,60 @@
-"""`/_emulator/*`: test controls outside OpenAI's API; never faulted, no key needed."""
+"""`/_emulator/*`: test controls outside the providers' APIs; never faulted, no key needed.
+
+`state` and `reset` cover every mounted provider; `faults` reads and changes the run-time knobs
+they share.
+"""
 
 from __future__ import annotations
 
-from collections import Counter
-from typing import Any
+from typing import Any, TypeAlias
 
 from litestar import Request, Router, get, post
+from litestar.di import NamedDependency
 from litestar.types import BeforeRequestHookHandler
 
 from service.emulators.bodies import read_json_object
 from service.emulators.errors import bad_request
-from service.emulators.openai.deps import EmulatorDep, WebhooksDep
-from service.emulators.openai.records import FileRecord, JobRecord
+from service.emulators.mount import Mounts
+from service.emulators.runtime import Runtime
+
+# handler parameter types: dependencies injected by name, the way Litestar 3 wants them
+RuntimeDep: TypeAlias = NamedDependency[Runtime]
+MountsDep: TypeAlias = NamedDependency[Mounts]
 
 
 @get("/state")
-async def state(emu: EmulatorDep, webhooks: WebhooksDep) -> dict[str, Any]:
-    """Counts and listings, so tests can assert e.g. one file per dataset and one job per job."""
-    files = emu.live_files()
-    jobs = list(emu.jobs.values())
+async def state(runtime: RuntimeDep, mounts: MountsDep) -> dict[str, Any]:
+    """Each provider's counts and listings, then the knobs, injected faults and request counts."""
     return {
-        "files": len(files),
-        "jobs": len(jobs),
-        "uploads": len(emu.uploads),
-        "files_by_purpose": dict(Counter(record.purpose for record in files)),
-        "jobs_by_status": dict(Counter(job.status for job in jobs)),
-        "file_list": [_file_summary(record) for record in files],
-        "job_list": [_job_summary(job) for job in jobs],
-        "settings": emu.settings.as_json(),
-        "faults_injected": dict(emu.faults_injected),
-        "requests": dict(emu.requests),
-        "webhook_deliveries": webhooks.as_json(),
-    }
-
-
-def _file_summary(record: FileRecord) -> dict[str, Any]:
-    return {
-        "id": record.id,
-        "filename": record.filename,
-        "purpose": record.purpose,
-        "bytes": record.size,
-        "created_at": record.created_at,
-    }
-
-
-def _job_summary(job: JobRecord) -> dict[str, Any]:
-    return {
-        "id": job.id,
-        "status": job.status,
-        "model": job.model,
-        "method": job.method,
-        "training_file": job.training_file,
-        "validation_file": job.validation_file,
-        "suffix": job.suffix,
-        "metadata": job.metadata,
-        "fine_tuned_model": job.fine_tuned_model,
-        "created_at": job.created_at,
+        **mounts.state(),
+        "settings": runtime.settings.as_json(),
+        "faults_injected": dict(runtime.faults_injected),
+        "requests": dict(runtime.requests),
     }
 
 
 @get("/faults")
-async def read_faults(emu: EmulatorDep) -> dict[str, Any]:
+async def read_faults(runtime: RuntimeDep) -> dict[str, Any]:
     """The current run-time knobs."""
-    return emu.settings.as_json()
+    return runtime.settings.as_json()
 
 
 @post("/faults", status_code=200)
-async def change_faults(request: Request[Any, Any, Any], emu: EmulatorDep) -> dict[str, Any]:
+async def change_faults(request: Request[Any, Any, Any], runtime: RuntimeDep) -> dict[str, Any]:
     """Change any of fault_rate, faults, slow_seconds, retry_after_seconds,
     training_not_available, phase_seconds, webhook_modes; answers the new settings."""
     patch = await read_json_object(request)
     try:
-        return emu.update_settings(patch).as_json()
+        return runtime.update_settings(patch).as_json()
     except ValueError as exc:
         raise bad_request(str(exc)) from None
 
 
 @post("/reset", status_code=200)
-async def reset(emu: EmulatorDep, webhooks: WebhooksDep) -> dict[str, Any]:
-    """Forget everything (files, uploads, jobs, deliveries) and restore the start-up settings."""
-    await webhooks.reset()
-    emu.reset()
+async def reset(runtime: RuntimeDep, mounts: MountsDep) -> dict[str, Any]:
+    """Forget what every provider holds, restore the start-up settings and zero the counts."""
+    await mounts.reset()
+    runtime.reset()
     return {"reset": True}
 
 

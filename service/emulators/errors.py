@@ -1,4 +1,8 @@
-"""OpenAI-shaped errors: `{"error": {"message", "type", "param", "code"}}` with the right status."""
+"""The error envelope: `{"error": {"message", "type", "param", "code"}}` with the right status.
+
+OpenAI's, which Azure's copy of its API and Together's API share. The app renders every error in
+it, Litestar's own (unknown route, oversized body) included, worded as OpenAI words them.
+"""
 
 from __future__ import annotations
 
@@ -13,7 +17,7 @@ log = logging.getLogger(__name__)
 
 
 class APIError(Exception):
-    """An error response the way OpenAI words it; raise it anywhere below a route handler."""
+    """An error response in the envelope; raise it anywhere below a route handler."""
 
     def __init__(
         self,

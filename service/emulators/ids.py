@@ -1,4 +1,4 @@
-"""Identifiers shaped like OpenAI's, drawn from one seedable random source."""
+"""Identifiers drawn from one seedable random source; each provider adds its own id shapes."""
 
 from __future__ import annotations
 
@@ -21,32 +21,6 @@ class IdFactory:
 
     def hex(self, prefix: str, length: int = 32) -> str:
         return prefix + "".join(self._rng.choices(_HEX, k=length))
-
-    def file(self) -> str:
-        return self.alnum("file-", 22)
-
-    def job(self) -> str:
-        return self.alnum("ftjob-", 24)
-
-    def event(self) -> str:
-        return self.alnum("ftevent-", 24)
-
-    def checkpoint(self) -> str:
-        return self.alnum("ftckpt_", 24)
-
-    def upload(self) -> str:
-        return self.alnum("upload_", 24)
-
-    def part(self) -> str:
-        return self.alnum("part_", 24)
-
-    def model_tag(self) -> str:
-        """The 8-char tail of `ft:<base>:<org>:<suffix>:<tag>`."""
-        return "".join(self._rng.choices(_ALNUM, k=8))
-
-    def seed(self) -> int:
-        """A job seed when the caller gave none (OpenAI generates one too)."""
-        return self._rng.randint(0, 2_147_483_647)
 
     @staticmethod
     def request() -> str:

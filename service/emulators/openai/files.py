@@ -13,7 +13,8 @@ from service.emulators.errors import bad_request, missing_parameter, not_found
 from service.emulators.openai.deps import EmulatorDep
 from service.emulators.openai.records import FileRecord
 from service.emulators.openai.state import Emulator
-from service.emulators.openai.wire import file_json, list_json, paginate, parse_limit
+from service.emulators.openai.wire import file_json
+from service.emulators.paging import list_json, paginate, parse_limit
 
 UPLOAD_PURPOSES = ("assistants", "batch", "fine-tune", "vision", "user_data", "evals")
 EXPIRY_RANGE = (3600, 2_592_000)

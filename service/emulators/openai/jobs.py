@@ -16,14 +16,8 @@ from service.emulators.openai.deps import EmulatorDep
 from service.emulators.openai.params import CreateRequest, parse_create
 from service.emulators.openai.records import JobRecord
 from service.emulators.openai.state import Emulator
-from service.emulators.openai.wire import (
-    checkpoint_json,
-    event_json,
-    job_json,
-    list_json,
-    paginate,
-    parse_limit,
-)
+from service.emulators.openai.wire import checkpoint_json, event_json, job_json
+from service.emulators.paging import list_json, paginate, parse_limit
 
 NOT_AVAILABLE = (
     "OpenAI is winding down the fine-tuning platform and your organization is no longer able to "

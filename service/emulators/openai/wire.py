@@ -1,11 +1,9 @@
-"""Records as OpenAI's JSON objects, and the cursor pagination every list endpoint shares."""
+"""Records as OpenAI's JSON objects; list bodies and their cursor are `service.emulators.paging`."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import Any, Protocol, TypeVar
+from typing import Any
 
-from service.emulators.errors import bad_request
 from service.emulators.openai.records import (
     CheckpointRecord,
     EventRecord,
@@ -13,14 +11,6 @@ from service.emulators.openai.records import (
     JobRecord,
     UploadRecord,
 )
-
-
-class HasId(Protocol):
-    @property
-    def id(self) -> str: ...
-
-
-T = TypeVar("T", bound=HasId)
 
 
 def file_json(record: FileRecord) -> dict[str, Any]:
@@ -110,31 +100,3 @@ def part_json(upload: UploadRecord, part_id: str, created_at: int) -> dict[str, 
         "created_at": created_at,
         "upload_id": upload.id,
     }
-
-
-def parse_limit(limit: int | None, *, default: int, maximum: int) -> int:
-    """`limit` as OpenAI reads it: default when absent, 400 below 1, capped at `maximum`."""
-    if limit is None:
-        return default
-    if limit < 1:
-        raise bad_request("Invalid value for 'limit': must be at least 1.", param="limit")
-    return min(limit, maximum)
-
-
-def paginate(items: Sequence[T], after: str | None, limit: int) -> tuple[list[T], bool]:
-    """The page after the item whose id is `after` (an unknown cursor gives an empty page)."""
-    start = 0
-    if after is not None:
-        position = next((index for index, item in enumerate(items) if item.id == after), None)
-        start = len(items) if position is None else position + 1
-    return list(items[start : start + limit]), start + limit < len(items)
-
-
-def list_json(
-    data: list[dict[str, Any]], has_more: bool, *, with_ids: bool = False
-) -> dict[str, Any]:
-    body: dict[str, Any] = {"object": "list", "data": data, "has_more": has_more}
-    if with_ids:
-        body["first_id"] = data[0]["id"] if data else None
-        body["last_id"] = data[-1]["id"] if data else None
-    return body
