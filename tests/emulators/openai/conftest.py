@@ -6,7 +6,8 @@ import openai
 import pytest
 
 from service.emulators.config import EmulatorConfig
-from tests.emulators.openai.helpers import ManualClock, RunningEmulator, serve
+from tests.emulators.helpers import ManualClock
+from tests.emulators.openai.helpers import RunningEmulator, serve
 
 FAST = 0.05  # seconds per phase on the shared, real-time emulator
 

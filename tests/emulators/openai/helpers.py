@@ -1,10 +1,8 @@
-"""Running the emulator as a real HTTP server in a thread, and building datasets for it."""
+"""Running the emulator app with OpenAI mounted as a real HTTP server, and datasets for it."""
 
 from __future__ import annotations
 
 import json
-import socket
-import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -13,28 +11,15 @@ from typing import Any
 
 import httpx
 import openai
-import uvicorn
 from openai.types.fine_tuning import FineTuningJob, FineTuningJobEvent
 
 from service.emulators.app import create_app
 from service.emulators.config import EmulatorConfig
+from tests.emulators.helpers import ManualClock, serve_app
 
 API_KEY = "sk-test"
 DPO_MODEL = "gpt-4.1-mini-2025-04-14"
 TERMINAL = ("succeeded", "failed", "cancelled")
-
-
-class ManualClock:
-    """A clock the test moves by hand, so job phases are exact and nothing sleeps."""
-
-    def __init__(self, start: float = 1_800_000_000.0) -> None:
-        self.now = start
-
-    def __call__(self) -> float:
-        return self.now
-
-    def advance(self, seconds: float) -> None:
-        self.now += seconds
 
 
 @dataclass
@@ -64,24 +49,10 @@ class RunningEmulator:
 
 @contextmanager
 def serve(config: EmulatorConfig, clock: ManualClock | None = None) -> Iterator[RunningEmulator]:
-    """uvicorn on a free loopback port in a daemon thread, stopped on exit."""
-    sock = socket.socket()
-    sock.bind(("127.0.0.1", 0))
-    port = sock.getsockname()[1]
+    """The emulator app (OpenAI mounted, as `ftjobs emulator` serves it) on a real server."""
     app = create_app(config) if clock is None else create_app(config, clock=clock)
-    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", ws="none", lifespan="on"))
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started:
-        assert time.monotonic() < deadline, "emulator did not start"
-        time.sleep(0.01)
-    try:
-        yield RunningEmulator(f"http://127.0.0.1:{port}")
-    finally:
-        server.should_exit = True
-        thread.join(10)
-        sock.close()
+    with serve_app(app) as url:
+        yield RunningEmulator(url)
 
 
 def dpo_row(index: int) -> dict[str, Any]:

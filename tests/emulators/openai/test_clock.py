@@ -7,9 +7,9 @@ from typing import cast
 import openai
 import pytest
 
+from tests.emulators.helpers import ManualClock
 from tests.emulators.openai.helpers import (
     DPO_MODEL,
-    ManualClock,
     RunningEmulator,
     dpo_job,
     dpo_row,
