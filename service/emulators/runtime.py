@@ -34,7 +34,8 @@ class Runtime:
         self.dice = random.Random(None if seed is None else seed + 1)
         self.settings = RuntimeSettings.from_config(self.config)
         self.faults_injected: Counter[str] = Counter()
-        # API requests by operation ("GET /v1/fine_tuning/jobs"), for benchmarks.
+        # API requests by method and the handler's own path, for benchmarks: "GET /" (which is
+        # both OpenAI's file and job lists: the routers' prefixes are not part of the key)
         self.requests: Counter[str] = Counter()
 
     def now(self) -> float:
