@@ -39,8 +39,8 @@ class Mount:
 class Mounts:
     """The app's providers together: what the clock and `/_emulator/*` do to every one of them.
 
-    A plain class on purpose: Litestar hands dependencies through msgspec, which would try to
-    validate a tuple of `Mount` dataclasses field by field.
+    A plain class on purpose: Litestar converts handler arguments with msgspec, which would
+    resolve the annotations of `Mount` dataclasses, and Litestar's own types in them do not.
     """
 
     def __init__(self, mounts: Iterable[Mount]) -> None:
@@ -54,7 +54,8 @@ class Mounts:
             mount.advance()
 
     def state(self) -> dict[str, Any]:
-        """Every provider's part of the state, merged (each names its own keys)."""
+        """Every provider's part of the state, merged: OpenAI's keys are the unprefixed ones they
+        always were, so another provider nests its part under its own name."""
         merged: dict[str, Any] = {}
         for mount in self._mounts:
             merged.update(mount.state())
