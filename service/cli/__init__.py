@@ -21,7 +21,7 @@ import uvicorn
 
 from service.cli.datasets import convert_command, validate_command
 from service.config import Settings, get_settings
-from service.emulator.config import EmulatorConfig
+from service.emulators.config import EmulatorConfig
 from service.logs import configure, dict_config
 
 
@@ -64,7 +64,7 @@ def migrate() -> None:
 @click.option("--port", default=8001, show_default=True)
 def emulator(host: str, port: int) -> None:
     """Serve the local OpenAI emulator (files + fine-tuning jobs)."""
-    from service.emulator.app import create_app
+    from service.emulators.app import create_app
 
     uvicorn.run(
         create_app(emulator_config(get_settings())), host=host, port=port, log_level="warning"

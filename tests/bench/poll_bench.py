@@ -49,7 +49,7 @@ def start_emulator() -> tuple[subprocess.Popen[bytes], str]:
         [
             sys.executable,
             "-m",
-            "service.emulator",
+            "service.emulators",
             "--port",
             str(port),
             "--phase-seconds",

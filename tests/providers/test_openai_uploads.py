@@ -22,7 +22,7 @@ from tests.support.processes import free_port, wait_until
 def emulator() -> Iterator[str]:
     port = free_port()
     process = subprocess.Popen(
-        [sys.executable, "-m", "service.emulator", "--port", str(port)],
+        [sys.executable, "-m", "service.emulators", "--port", str(port)],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )

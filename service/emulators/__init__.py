@@ -1,0 +1,10 @@
+"""Local stand-ins for the fine-tuning providers' APIs, for `ftjobs dev` and tests.
+
+One Litestar app (`app.create_app`) mounts each provider's emulator at that provider's own path
+(OpenAI's under `/v1`), plus `/_emulator/state|faults|reset` for tests. The provider-neutral parts
+live here, once: the config and the run-time knobs (`runtime`), fault injection, ids, the error
+envelope, body reading, pagination, the job clock, the `Mount` a provider hands the app, the
+controls and the app itself; each provider's API is a sub-package beside them (`openai/`), and
+none imports another (import-linter). State lives in memory. This package imports nothing else
+from `service` and reads no environment variables.
+"""

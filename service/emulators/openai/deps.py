@@ -1,0 +1,13 @@
+"""Handler parameter types: dependencies injected by name, the way Litestar 3 wants them."""
+
+from __future__ import annotations
+
+from typing import TypeAlias
+
+from litestar.di import NamedDependency
+
+from service.emulators.openai.state import Emulator
+from service.emulators.openai.webhooks import WebhookSender
+
+EmulatorDep: TypeAlias = NamedDependency[Emulator]
+WebhooksDep: TypeAlias = NamedDependency[WebhookSender]
