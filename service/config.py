@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import AliasChoices, Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -31,6 +31,25 @@ class Settings(BaseSettings):
     openai_base_url: str | None = Field(default=None, description="e.g. the emulator's /v1 URL")
     openai_webhook_secret: SecretStr | None = None
     openai_timeout_seconds: float = 60.0
+
+    default_provider: Literal["openai", "azure"] | None = Field(
+        default=None,
+        description="the provider of a job that names none; unset: openai until its end date "
+        "(2027-01-06), then the first configured provider still open",
+    )
+    azure_openai_endpoint: str | None = Field(
+        default=None,
+        description="https://<resource>.openai.azure.com (the service adds /openai/v1/)",
+    )
+    azure_openai_api_key: SecretStr | None = Field(
+        default=None,
+        description="the `api-key`; unset: a Microsoft Entra ID token (azure-identity)",
+    )
+    provider_end_dates: dict[str, dict[str, Any]] = Field(
+        default_factory=dict,
+        description='JSON, e.g. {"openai": {"no_new_jobs_from": "2027-03-01"}}: an operator\'s '
+        "end dates over the built-in ones (null removes one)",
+    )
 
     data_dir: Path = Field(
         default=Path(".ftjobs"), description="`ftjobs dev` keeps its servers here"
@@ -109,6 +128,9 @@ class Settings(BaseSettings):
 
     def openai_key(self) -> str | None:
         return self.openai_api_key.get_secret_value() if self.openai_api_key else None
+
+    def azure_key(self) -> str | None:
+        return self.azure_openai_api_key.get_secret_value() if self.azure_openai_api_key else None
 
 
 @lru_cache(maxsize=1)

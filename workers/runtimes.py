@@ -19,7 +19,7 @@ from service.db.engine import create_engine, session_factory
 from service.jobs.polling import CONCURRENCY
 from service.jobs.runtime import Runtime
 from service.jobs.timing import Timing
-from service.providers.factory import build_provider
+from service.providers.factory import build_provider, catalogue
 from service.webhooks import ssrf
 from service.webhooks.backoff import RetryPolicy
 from service.webhooks.delivery import DeliveryRuntime
@@ -44,18 +44,23 @@ async def job_runtime(settings: Settings) -> AsyncIterator[Runtime]:
     if not settings.database_url:
         raise RuntimeError("FTJOBS_DATABASE_URL is not set")
     engine = create_engine(settings.database_url, pool_size=CONCURRENCY // 2)
-    provider = build_provider(settings)
+    providers = {
+        name: build_provider(settings, name)
+        for name, offer in catalogue(settings).offers.items()
+        if offer.configured
+    }
     try:
         yield Runtime(
             engine=engine,
             sessions=session_factory(engine),
-            provider=provider,
+            providers=providers,
             blobs=BlobStore(settings.blob_root),
             timing=job_timing(settings),
             hooks=JOB_HOOKS,
         )
     finally:
-        await provider.close()
+        for provider in providers.values():
+            await provider.close()
         await engine.dispose()
 
 

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import gc
+from collections.abc import Callable
+from datetime import UTC, datetime
 
 from litestar import Litestar
 from litestar.datastructures import State
@@ -24,12 +26,14 @@ from service.api.openai_webhooks import openai_webhook
 from service.api.ops import stats
 from service.api.pipelines import PipelineController
 from service.api.problems import EXCEPTION_HANDLERS
+from service.api.providers import ProviderController
 from service.api.sse import stream_events
 from service.api.webhooks import WebhookDeliveryController, WebhookEndpointController
 from service.blobstore import BlobStore
 from service.config import Settings
 from service.db.engine import create_engine, session_factory
 from service.db.reader import Reader
+from service.providers.factory import catalogue
 from service.queue import WakeUps, connect
 
 DESCRIPTION = (
@@ -42,7 +46,7 @@ DESCRIPTION = (
 READ_POOL_SIZE = 20
 
 
-async def build_resources(settings: Settings) -> Resources:
+async def build_resources(settings: Settings, clock: Callable[[], datetime]) -> Resources:
     if not settings.database_url or not settings.redis_url:
         raise RuntimeError("FTJOBS_DATABASE_URL and FTJOBS_REDIS_URL must be set")
     engine = create_engine(settings.database_url)
@@ -61,6 +65,8 @@ async def build_resources(settings: Settings) -> Resources:
         ),
         blobs=BlobStore(settings.blob_root),
         reader=reader,
+        catalogue=catalogue(settings),
+        clock=clock,
     )
 
 
@@ -70,6 +76,7 @@ ROUTES: list[ControllerRouterHandler] = [
     DatasetController,
     JobController,
     JobResultsController,
+    ProviderController,
     openai_webhook,
     PipelineController,
     WebhookEndpointController,
@@ -80,11 +87,16 @@ ROUTES: list[ControllerRouterHandler] = [
 ]
 
 
-def create_app(settings: Settings) -> Litestar:
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+def create_app(settings: Settings, clock: Callable[[], datetime] = utc_now) -> Litestar:
+    """The app; `clock` tells the day providers' end dates are judged on (tests move it)."""
     http_metrics = new_http_metrics()
 
     async def start(app: Litestar) -> None:
-        app.state.resources = await build_resources(settings)
+        app.state.resources = await build_resources(settings, clock)
         await start_edge(app.state, settings, http_metrics)
         # What start-up loaded lives as long as the process: out of the collector's sight, a
         # full collection no longer walks it (it took tens of ms, in the middle of requests).

@@ -23,6 +23,7 @@ from service.blobstore import discard
 from service.datasets import service as datasets
 from service.datasets.converters import SOURCE_FORMATS
 from service.datasets.service import UploadOptions
+from service.db.models import Dataset
 from service.pipelines import service as pipelines
 
 UPLOAD_DOC = (
@@ -60,8 +61,10 @@ class DatasetController(Controller):
                 )
                 if stored.created:  # its bytes are in place: a row that never commits frees them
                     after_commit.undo(res.blobs.delete, stored.dataset.blob_key)
+                files = await datasets.remote_files(session, [stored.dataset.id])
                 return Response(
-                    dataset_out(stored.dataset), status_code=201 if stored.created else 200
+                    dataset_out(stored.dataset, files[stored.dataset.id]),
+                    status_code=201 if stored.created else 200,
                 )
 
             # The body is never buffered: the key's fingerprint is the spool's digest + options.
@@ -92,14 +95,18 @@ class DatasetController(Controller):
         cursor: FromQuery[str | None] = None,
     ) -> Page:
         """Your datasets, newest first."""
+
+        async def fetch(after: str | None, n: int) -> list[tuple[Dataset, dict[str, str]]]:
+            rows = await datasets.list_page(session, team_scope(principal), cursor=after, limit=n)
+            files = await datasets.remote_files(session, [row.id for row in rows])
+            return [(row, files[row.id]) for row in rows]
+
         return await id_page(
-            lambda after, n: datasets.list_page(
-                session, team_scope(principal), cursor=after, limit=n
-            ),
+            fetch,
             prefix="ds_",
             cursor=cursor,
             limit=limit,
-            present=dataset_out,
+            present=lambda pair: dataset_out(*pair),
         )
 
     @get("/{dataset_id:str}")
@@ -107,7 +114,9 @@ class DatasetController(Controller):
         self, session: Session, principal: Caller, dataset_id: FromPath[str]
     ) -> DatasetOut:
         """One dataset with its validation report."""
-        return dataset_out(await datasets.get(session, team_scope(principal), dataset_id))
+        dataset = await datasets.get(session, team_scope(principal), dataset_id)
+        files = await datasets.remote_files(session, [dataset.id])
+        return dataset_out(dataset, files[dataset.id])
 
     @get("/{dataset_id:str}/content", media_type="application/jsonl")
     async def content(

@@ -8,7 +8,7 @@ import inspect
 import logging
 from collections.abc import AsyncGenerator, Callable
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import UTC, date, datetime, timedelta
 
 from litestar.datastructures import State
 from litestar.di import NamedDependency
@@ -19,6 +19,7 @@ from service.auth.service import Principal
 from service.blobstore import BlobStore
 from service.config import Settings
 from service.db.reader import Reader
+from service.providers.registry import Catalogue
 from service.queue import WakeUps
 
 log = logging.getLogger(__name__)
@@ -75,6 +76,12 @@ class Resources:
     wakeups: WakeUps
     blobs: BlobStore
     reader: Reader  # the ORM-free pool for hot reads (service.db.reader)
+    catalogue: Catalogue  # the providers as this deployment has them
+    clock: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
+
+    def today(self) -> date:
+        """The day providers' end dates are judged on (tests set the clock, not the calendar)."""
+        return self.clock().astimezone(UTC).date()
 
     @property
     def settings_lease(self) -> timedelta:

@@ -40,14 +40,21 @@ class JobController(Controller):
         principal: Caller,
         data: JSONBody[JobCreate],
     ) -> Response[JobOut]:
-        """Accept a fine-tuning job (DPO by default). It is `pending` until a worker has
-        uploaded the dataset and created the job at OpenAI. With an `Idempotency-Key` header,
-        a retry gets the first response again (`Idempotent-Replayed: true`)."""
+        """Accept a fine-tuning job (DPO by default) for `provider` (default: `GET
+        /v1/providers`' `default_provider`). It is `pending` until a worker has uploaded the
+        dataset and created the job at the provider. 422 for an unknown or unconfigured
+        provider, a model it does not tune, a hyperparameter it does not take, or a provider
+        past its end date. With an `Idempotency-Key` header, a retry gets the first response
+        again (`Idempotent-Replayed: true`)."""
         res = resources(request.app.state)
 
         async def create() -> Response[JobOut]:
             job = await jobs.create(
-                session, principal.team, job_request(data), lease=res.settings_lease
+                session,
+                principal.team,
+                job_request(data),
+                lease=res.settings_lease,
+                destination=res.catalogue.destination(data.provider, res.today()),
             )
             after_commit.then(res.wakeups.advance_job, job.id)  # a replay does not enqueue again
             return Response(job_out(job), status_code=202)
@@ -60,6 +67,7 @@ class JobController(Controller):
         request: Request[Any, Any, State],
         principal: Caller,
         status: FromQuery[list[str] | None] = None,
+        provider: FromQuery[str | None] = None,
         model: FromQuery[str | None] = None,
         dataset_id: FromQuery[str | None] = None,
         created_after: FromQuery[datetime | None] = None,
@@ -67,11 +75,12 @@ class JobController(Controller):
         limit: FromQuery[int] = DEFAULT_LIMIT,
         cursor: FromQuery[str | None] = None,
     ) -> Page:
-        """Jobs, newest first. Filters: `status` (repeatable), `model`, `dataset_id`,
-        `created_after`, `created_before`, `metadata[key]=value`."""
+        """Jobs, newest first. Filters: `status` (repeatable), `provider`, `model`,
+        `dataset_id`, `created_after`, `created_before`, `metadata[key]=value`."""
         filters = JobFilters(
             team=team_scope(principal),
             statuses=status or (),
+            provider=provider,
             model=model,
             dataset_id=dataset_id,
             created_after=created_after,
@@ -170,6 +179,7 @@ def job_request(data: JobCreate) -> JobRequest:
     return JobRequest(
         training_dataset_id=data.training_dataset_id,
         model=data.model,
+        provider=data.provider,
         method=data.method,
         validation_dataset_id=data.validation_dataset_id,
         hyperparameters=dict(data.hyperparameters or {}),

@@ -133,9 +133,13 @@ def shared_counter_families(found: dict[str, dict[tuple[str, ...], float]]) -> l
 
 
 def domain_families(snapshot: ops.MetricsSnapshot, queue: str) -> list[Metric]:
-    jobs = GaugeMetricFamily("ftjobs_jobs", "Jobs by status (from Postgres)", labels=["status"])
-    for status in JobStatus:
-        jobs.add_metric([status.value], snapshot.jobs_by_status.get(status.value, 0))
+    jobs = GaugeMetricFamily(
+        "ftjobs_jobs", "Jobs by provider and status (from Postgres)", labels=["provider", "status"]
+    )
+    for provider in sorted({"openai", *(provider for provider, _ in snapshot.jobs_by_status)}):
+        for status in JobStatus:
+            count = snapshot.jobs_by_status.get((provider, status.value), 0)
+            jobs.add_metric([provider, status.value], count)
     depth = GaugeMetricFamily("ftjobs_queue_depth", "RQ jobs waiting", labels=["queue"])
     if snapshot.queue_depth is not None:
         depth.add_metric([queue], snapshot.queue_depth)

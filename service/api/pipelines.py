@@ -32,6 +32,7 @@ class DpoStage(msgspec.Struct, forbid_unknown_fields=True):
 class PipelineCreate(msgspec.Struct, forbid_unknown_fields=True):
     dataset_id: str
     model: str
+    provider: str | None = None
     sft: SftStage | None = None
     dpo: DpoStage | None = None
     suffix: str | None = None
@@ -60,6 +61,7 @@ class PipelineOut(msgspec.Struct):
     sft_dataset_id: str
     sft_job_id: str
     dpo_job_id: str | None
+    provider: str
     model: str
     fine_tuned_model: str | None
     failed_stage: str | None
@@ -98,7 +100,12 @@ class PipelineController(Controller):
 
         async def create() -> Response[PipelineOut]:
             pipeline = await pipelines.create(
-                session, res.blobs, principal.team, pipeline_request(data), lease=res.settings_lease
+                session,
+                res.blobs,
+                principal.team,
+                pipeline_request(data),
+                lease=res.settings_lease,
+                destination=res.catalogue.destination(data.provider, res.today()),
             )
             # A replay does not enqueue again.
             after_commit.then(res.wakeups.advance_job, pipeline.sft_job_id)
@@ -157,6 +164,7 @@ def pipeline_request(data: PipelineCreate) -> PipelineRequest:
     return PipelineRequest(
         dataset_id=data.dataset_id,
         model=data.model,
+        provider=data.provider,
         sft_fraction=sft.fraction,
         sft_hyperparameters=dict(sft.hyperparameters or {}),
         dpo_hyperparameters=dict(dpo.hyperparameters or {}),
@@ -177,6 +185,7 @@ def pipeline_out(pipeline: Pipeline) -> PipelineOut:
         sft_dataset_id=pipeline.sft_dataset_id,
         sft_job_id=pipeline.sft_job_id,
         dpo_job_id=pipeline.dpo_job_id,
+        provider=pipeline.provider,
         model=pipeline.model,
         fine_tuned_model=pipeline.fine_tuned_model,
         failed_stage=pipeline.failed_stage,

@@ -17,6 +17,7 @@ HyperparameterValue = int | float | str
 class JobCreate(msgspec.Struct, forbid_unknown_fields=True):
     training_dataset_id: str
     model: str
+    provider: str | None = None
     method: Literal["dpo", "sft"] = "dpo"
     validation_dataset_id: str | None = None
     hyperparameters: dict[str, HyperparameterValue] | None = None
@@ -47,6 +48,11 @@ class JobOut(msgspec.Struct):
     suffix: str | None
     seed: int | None
     metadata: dict[str, Any]
+    provider: str
+    provider_status: str | None
+    provider_job_id: str | None
+    provider_file_id: str | None
+    # Deprecated: the provider_* fields, for OpenAI jobs (consumers from before providers).
     openai_job_id: str | None
     openai_file_id: str | None
     fine_tuned_model: str | None
@@ -72,7 +78,9 @@ class DatasetOut(msgspec.Struct):
     sha256: str
     examples: int
     created_at: datetime
-    openai_file_id: str | None
+    # The dataset's file at each provider it was uploaded to (provider -> file id).
+    provider_files: dict[str, str]
+    openai_file_id: str | None  # deprecated: provider_files["openai"]
     report: dict[str, Any]
     team: str
 
@@ -117,8 +125,12 @@ def job_out_row(row: Mapping[str, Any]) -> JobOut:
         suffix=row["suffix"],
         seed=row["seed"],
         metadata=row["metadata"],
-        openai_job_id=row["openai_job_id"],
-        openai_file_id=row["openai_file_id"],
+        provider=row["provider"],
+        provider_status=row["provider_status"],
+        provider_job_id=row["provider_job_id"],
+        provider_file_id=row["provider_file_id"],
+        openai_job_id=row["provider_job_id"] if row["provider"] == "openai" else None,
+        openai_file_id=row["provider_file_id"] if row["provider"] == "openai" else None,
         fine_tuned_model=row["fine_tuned_model"],
         trained_tokens=row["trained_tokens"],
         estimated_finish=row["estimated_finish"],
@@ -141,7 +153,9 @@ _JOB_COLUMNS = [
 ]
 
 
-def dataset_out(dataset: Dataset) -> DatasetOut:
+def dataset_out(dataset: Dataset, files: Mapping[str, str] | None = None) -> DatasetOut:
+    """`files`: the dataset's file id at each provider (`datasets.service.remote_files`)."""
+    files = dict(files or {})
     return DatasetOut(
         id=dataset.id,
         name=dataset.name,
@@ -152,7 +166,8 @@ def dataset_out(dataset: Dataset) -> DatasetOut:
         sha256=dataset.sha256,
         examples=dataset.examples,
         created_at=dataset.created_at,
-        openai_file_id=dataset.openai_file_id,
+        provider_files=files,
+        openai_file_id=files.get("openai"),
         report=dataset.report,
         team=dataset.team,
     )

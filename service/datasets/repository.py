@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 
 from sqlalchemy import func, select, update
+from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from service.db.models import Dataset
+from service.db.models import Dataset, DatasetFile
 
 
 async def add(session: AsyncSession, dataset: Dataset) -> None:
@@ -57,19 +59,59 @@ async def mark_deleted(session: AsyncSession, dataset_id: str, when: datetime) -
     await session.execute(update(Dataset).where(Dataset.id == dataset_id).values(deleted_at=when))
 
 
-async def mark_upload_started(session: AsyncSession, dataset_id: str) -> None:
+async def remote_file(session: AsyncSession, dataset_id: str, provider: str) -> DatasetFile | None:
+    query = select(DatasetFile).where(
+        DatasetFile.dataset_id == dataset_id, DatasetFile.provider == provider
+    )
+    return (await session.execute(query)).scalar_one_or_none()
+
+
+async def remote_files(session: AsyncSession, dataset_ids: Sequence[str]) -> list[DatasetFile]:
+    query = select(DatasetFile).where(DatasetFile.dataset_id.in_(dataset_ids))
+    return list((await session.execute(query)).scalars())
+
+
+async def mark_upload_started(session: AsyncSession, dataset_id: str, provider: str) -> None:
+    """Notes the first upload attempt to `provider` (a later one then looks for its file)."""
     query = (
-        update(Dataset)
-        .where(Dataset.id == dataset_id, Dataset.openai_upload_started_at.is_(None))
-        .values(openai_upload_started_at=func.now())
+        insert(DatasetFile)
+        .values(dataset_id=dataset_id, provider=provider, upload_started_at=func.now())
+        .on_conflict_do_update(
+            index_elements=[DatasetFile.dataset_id, DatasetFile.provider],
+            set_={"upload_started_at": func.coalesce(DatasetFile.upload_started_at, func.now())},
+        )
     )
     await session.execute(query)
 
 
-async def set_openai_file(session: AsyncSession, dataset_id: str, file_id: str) -> None:
+async def set_remote_file(
+    session: AsyncSession, dataset_id: str, provider: str, file_id: str
+) -> None:
+    """Records the dataset's file at `provider`; a file already recorded is kept (the first
+    upload wins, and every job shares it)."""
     query = (
-        update(Dataset)
-        .where(Dataset.id == dataset_id, Dataset.openai_file_id.is_(None))
-        .values(openai_file_id=file_id)
+        insert(DatasetFile)
+        .values(dataset_id=dataset_id, provider=provider, file_id=file_id)
+        .on_conflict_do_update(
+            index_elements=[DatasetFile.dataset_id, DatasetFile.provider],
+            set_={"file_id": func.coalesce(DatasetFile.file_id, file_id)},
+        )
+    )
+    await session.execute(query)
+
+
+async def forget_remote_file(
+    session: AsyncSession, dataset_id: str, provider: str, file_id: str
+) -> None:
+    """The provider no longer has `file_id` (deleted, expired, a fresh emulator): the next
+    upload starts over. Only that file is forgotten, not one another worker has recorded since."""
+    query = (
+        update(DatasetFile)
+        .where(
+            DatasetFile.dataset_id == dataset_id,
+            DatasetFile.provider == provider,
+            DatasetFile.file_id == file_id,
+        )
+        .values(file_id=None, upload_started_at=None)
     )
     await session.execute(query)

@@ -162,6 +162,15 @@ async def list_page(
     return await repository.list_page(session, team, before_id=cursor, limit=limit)
 
 
+async def remote_files(session: AsyncSession, dataset_ids: list[str]) -> dict[str, dict[str, str]]:
+    """For each dataset, its file id at each provider it was uploaded to."""
+    files: dict[str, dict[str, str]] = {dataset_id: {} for dataset_id in dataset_ids}
+    for row in await repository.remote_files(session, dataset_ids):
+        if row.file_id is not None:
+            files[row.dataset_id][row.provider] = row.file_id
+    return files
+
+
 async def delete(
     session: AsyncSession, team: str | None, dataset_id: str, active_uses: int
 ) -> Dataset:

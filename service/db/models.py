@@ -49,11 +49,22 @@ class Dataset(CreatedAt, Base):
     examples: Mapped[int]
     blob_key: Mapped[str] = mapped_column(String(200))
     report: Mapped[dict[str, Any]]
-    openai_file_id: Mapped[str | None] = mapped_column(String(100))
+    deleted_at: Mapped[datetime | None]
+
+
+class DatasetFile(CreatedAt, Base):
+    """A dataset's file at one provider: uploaded once, shared by every job there."""
+
+    __tablename__ = "dataset_files"
+
+    dataset_id: Mapped[str] = mapped_column(
+        ForeignKey("datasets.id", ondelete="CASCADE"), primary_key=True
+    )
+    provider: Mapped[str] = mapped_column(String(20), primary_key=True)
+    file_id: Mapped[str | None] = mapped_column(String(100))
     # Set before the first upload attempt: a later attempt then looks for a file that a crashed
     # worker may already have uploaded, instead of uploading it twice.
-    openai_upload_started_at: Mapped[datetime | None]
-    deleted_at: Mapped[datetime | None]
+    upload_started_at: Mapped[datetime | None]
 
 
 class Job(CreatedAt, Base):
@@ -62,6 +73,7 @@ class Job(CreatedAt, Base):
         Index("ix_jobs_team_id", "team", "id"),
         Index("ix_jobs_team_status_id", "team", "status", "id"),
         Index("ix_jobs_wake_at", "wake_at", postgresql_where=text("wake_at IS NOT NULL")),
+        UniqueConstraint("provider", "provider_job_id", name="uq_jobs_provider_job"),
     )
 
     id: Mapped[str] = mapped_column(String(40), primary_key=True)
@@ -77,10 +89,13 @@ class Job(CreatedAt, Base):
     job_metadata: Mapped[dict[str, Any]] = mapped_column("metadata")
     pipeline_id: Mapped[str | None] = mapped_column(String(40))
 
-    openai_job_id: Mapped[str | None] = mapped_column(String(100), unique=True)
-    openai_file_id: Mapped[str | None] = mapped_column(String(100))
-    openai_validation_file_id: Mapped[str | None] = mapped_column(String(100))
-    openai_last_event_id: Mapped[str | None] = mapped_column(String(100))
+    provider: Mapped[str] = mapped_column(String(20), server_default=text("'openai'"))
+    # The provider's own status word, kept beside ours (ours is `status`).
+    provider_status: Mapped[str | None] = mapped_column(String(40))
+    provider_job_id: Mapped[str | None] = mapped_column(String(100))
+    provider_file_id: Mapped[str | None] = mapped_column(String(100))
+    provider_validation_file_id: Mapped[str | None] = mapped_column(String(100))
+    provider_last_event_id: Mapped[str | None] = mapped_column(String(100))
     fine_tuned_model: Mapped[str | None] = mapped_column(String(300))
     trained_tokens: Mapped[int | None] = mapped_column(BigInteger)
     estimated_finish: Mapped[datetime | None]
@@ -109,11 +124,11 @@ class JobEvent(Base):
     __table_args__ = (
         UniqueConstraint("job_id", "seq", name="uq_job_events_job_id_seq"),
         Index(
-            "uq_job_events_job_id_openai_event_id",
+            "uq_job_events_job_id_provider_event_id",
             "job_id",
-            "openai_event_id",
+            "provider_event_id",
             unique=True,
-            postgresql_where=text("openai_event_id IS NOT NULL"),
+            postgresql_where=text("provider_event_id IS NOT NULL"),
         ),
     )
 
@@ -125,5 +140,5 @@ class JobEvent(Base):
     level: Mapped[str] = mapped_column(String(10))
     message: Mapped[str] = mapped_column(Text)
     data: Mapped[dict[str, Any] | None]
-    openai_event_id: Mapped[str | None] = mapped_column(String(100))
+    provider_event_id: Mapped[str | None] = mapped_column(String(100))
     created_at: Mapped[datetime] = mapped_column(server_default=func.now())

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import BigInteger, ForeignKey, Index, String, Text, func
+from sqlalchemy import BigInteger, ForeignKey, Index, String, Text, func, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from service.db.base import Base, CreatedAt
@@ -21,6 +21,7 @@ class Pipeline(CreatedAt, Base):
     id: Mapped[str] = mapped_column(String(40), primary_key=True)
     team: Mapped[str] = mapped_column(String(100))
     status: Mapped[str] = mapped_column(String(20))
+    provider: Mapped[str] = mapped_column(String(20), server_default=text("'openai'"))
     model: Mapped[str] = mapped_column(String(200))
     dataset_id: Mapped[str] = mapped_column(ForeignKey("datasets.id"))
     sft_dataset_id: Mapped[str] = mapped_column(ForeignKey("datasets.id"))

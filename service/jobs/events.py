@@ -21,20 +21,31 @@ def status_event(
     )
 
 
-def mirrored(event: RemoteEvent) -> NewEvent:
+def mirrored(event: RemoteEvent, provider: str) -> NewEvent:
+    """A provider's own event, kept as `<provider>.<its type>`."""
     return NewEvent(
-        type=f"openai.{event.type}",
+        type=f"{provider}.{event.type}",
         message=event.message,
         level=event.level,
-        source="openai",
+        source=provider,
         data=event.data,
-        openai_event_id=event.id,
+        provider_event_id=event.id,
         created_at=event.created_at,
     )
 
 
-# Not `job.*`: webhooks announce status changes only (API.md); this one is in the job's events.
+# Not `job.*`: webhooks announce status changes only; these are in the job's own events.
 OVERLAP_EVENT = "dataset.validation_overlap"
+FILE_GONE_EVENT = "dataset.file_gone"
+
+
+def file_gone_event(param: str, file_id: str) -> NewEvent:
+    return NewEvent(
+        type=FILE_GONE_EVENT,
+        message=f"The provider no longer has {param} {file_id}; uploading the dataset again",
+        level="warning",
+        data={"param": param, "file_id": file_id},
+    )
 
 
 def overlap_event(overlap: Overlap) -> NewEvent:

@@ -16,13 +16,13 @@ from service.db.locks import try_advisory_lock
 from service.db.models import Job
 from service.jobs import repository
 from service.jobs.polling import poll_one
-from service.jobs.rules import METADATA_KEY
 from service.jobs.runtime import LockBusyError, Runtime
 from service.jobs.setbacks import handle_provider_error, retry_later
 from service.jobs.states import TERMINAL, JobStatus, is_terminal
-from service.jobs.submission import submit
+from service.jobs.submission import find_ours, job_spec, submit
 from service.jobs.transitions import apply_report, move
 from service.providers.base import ProviderError, RemoteJob
+from service.providers.registry import title
 
 log = logging.getLogger(__name__)
 
@@ -48,40 +48,42 @@ async def _step(rt: Runtime, job: Job) -> None:
     status = JobStatus(job.status)
     if status == JobStatus.CANCELLING:
         await _cancel(rt, job)
-    elif status in (JobStatus.PENDING, JobStatus.UPLOADING) or job.openai_job_id is None:
+    elif status in (JobStatus.PENDING, JobStatus.UPLOADING) or job.provider_job_id is None:
         # (no remote id past uploading cannot happen; submitting again heals it)
         await submit(rt, job)
     else:
-        await poll_one(rt, job, await _carry_out_request(rt, job, job.openai_job_id))
+        await poll_one(rt, job, await _carry_out_request(rt, job, job.provider_job_id))
 
 
-async def _carry_out_request(rt: Runtime, job: Job, openai_job_id: str) -> RemoteJob:
+async def _carry_out_request(rt: Runtime, job: Job, provider_job_id: str) -> RemoteJob:
     """A pause or resume asked through the API, if the job is still where it can happen."""
+    provider = rt.provider(job.provider)
     if job.requested_action == "pause" and job.status == JobStatus.RUNNING:
-        return await _refusable(rt, openai_job_id, rt.provider.pause_job)
+        return await _refusable(rt, job, provider_job_id, provider.pause_job)
     if job.requested_action == "resume" and job.status == JobStatus.PAUSED:
-        return await _refusable(rt, openai_job_id, rt.provider.resume_job)
-    return await rt.provider.get_job(openai_job_id)
+        return await _refusable(rt, job, provider_job_id, provider.resume_job)
+    return await provider.get_job(provider_job_id)
 
 
 async def _refusable(
-    rt: Runtime, openai_job_id: str, action: Callable[[str], Awaitable[RemoteJob]]
+    rt: Runtime, job: Job, provider_job_id: str, action: Callable[[str], Awaitable[RemoteJob]]
 ) -> RemoteJob:
-    """OpenAI refusing a pause, resume or cancel (the job moved on meanwhile) is no reason to
-    fail the job: read where it is instead."""
+    """The provider refusing a pause, resume or cancel (the job moved on meanwhile) is no
+    reason to fail the job: read where it is instead."""
     try:
-        return await action(openai_job_id)
+        return await action(provider_job_id)
     except ProviderError as error:
         if error.retryable:
             raise
-        log.info("OpenAI refused %s on %s: %s", action.__name__, openai_job_id, error.message)
-        return await rt.provider.get_job(openai_job_id)
+        log.info("%s refused %s on %s: %s", job.provider, action.__name__, provider_job_id, error)
+        return await rt.provider(job.provider).get_job(provider_job_id)
 
 
 async def _cancel(rt: Runtime, job: Job) -> None:
-    openai_job_id = job.openai_job_id
-    if openai_job_id is None:
-        found = await rt.provider.find_job(METADATA_KEY, job.id)
+    provider = rt.provider(job.provider)
+    provider_job_id = job.provider_job_id
+    if provider_job_id is None:
+        found = await _created_before_a_crash(rt, job)
         if found is None:
             async with rt.sessions.begin() as session:
                 await move(
@@ -90,15 +92,24 @@ async def _cancel(rt: Runtime, job: Job) -> None:
                     JobStatus.CANCELLING,
                     JobStatus.CANCELLED,
                     hooks=rt.hooks,
-                    message="Job cancelled before it reached OpenAI",
+                    message=f"Job cancelled before it reached {title(job.provider)}",
                 )
             return
-        openai_job_id = found.id
+        provider_job_id = found.id
         async with rt.sessions.begin() as session:
-            await repository.set_fields(session, job.id, openai_job_id=openai_job_id)
-    remote = await rt.provider.get_job(openai_job_id)
+            await repository.set_fields(session, job.id, provider_job_id=provider_job_id)
+    remote = await provider.get_job(provider_job_id)
     if remote.status not in TERMINAL:
-        remote = await _refusable(rt, openai_job_id, rt.provider.cancel_job)
-    events = await rt.provider.list_new_events(openai_job_id, job.openai_last_event_id)
+        remote = await _refusable(rt, job, provider_job_id, provider.cancel_job)
+    events = await provider.list_new_events(provider_job_id, job.provider_last_event_id)
     async with rt.sessions.begin() as session:
         await apply_report(session, job.id, remote, events, rt.timing, rt.hooks)
+
+
+async def _created_before_a_crash(rt: Runtime, job: Job) -> RemoteJob | None:
+    """A job with no remote id may still exist at the provider (a worker died between the
+    create and its commit); without a recorded file, no create was tried."""
+    if job.provider_file_id is None:
+        return None
+    spec = job_spec(job, job.provider_file_id, job.provider_validation_file_id)
+    return await find_ours(rt, job, spec)

@@ -38,8 +38,9 @@ CLOCK_MARGIN = timedelta(minutes=10)
 async def poll_one(rt: Runtime, job: Job, remote: RemoteJob) -> None:
     """Folds `remote` (just read, or the answer to a pause or resume) and its new events into
     the row, and clears a carried-out pause or resume request in the same transaction."""
-    events = await rt.provider.list_new_events(remote.id, job.openai_last_event_id)
-    produced = await results.fetch(rt.provider, remote, events)
+    provider = rt.provider(job.provider)
+    events = await provider.list_new_events(remote.id, job.provider_last_event_id)
+    produced = await results.fetch(provider, remote, events)
     async with rt.sessions.begin() as session:
         await apply_report(session, job.id, remote, events, rt.timing, rt.hooks, produced)
         if job.requested_action is not None:
@@ -51,25 +52,36 @@ def round_number(poll_interval: float) -> int:
 
 
 async def poll_batch(rt: Runtime, job_ids: Sequence[str], round_number: int) -> int:
-    """Refreshes the batch; returns the number of OpenAI calls it made."""
+    """Refreshes the batch, each provider's jobs from that provider's list; returns the number
+    of provider calls it made."""
     async with rt.sessions() as session:
         rows = [
             job
             for job in await repository.get_many(session, job_ids)
-            if job.openai_job_id and JobStatus(job.status) in AT_PROVIDER
+            if job.provider_job_id and JobStatus(job.status) in AT_PROVIDER
         ]
-    wanted = {job.openai_job_id: job for job in rows if job.openai_job_id}
+    by_provider: dict[str, list[Job]] = {}
+    for job in rows:
+        by_provider.setdefault(job.provider, []).append(job)
+    calls = 0
+    for name, jobs in by_provider.items():
+        calls += await _poll_at(rt, name, jobs, round_number)
+    return calls
+
+
+async def _poll_at(rt: Runtime, name: str, rows: list[Job], round_number: int) -> int:
+    wanted = {job.provider_job_id: job for job in rows if job.provider_job_id}
     try:
-        found, calls = await _scan(rt, wanted)
+        found, calls = await _scan(rt, name, wanted)
     except ProviderError as error:  # no list this round: every job tries again soon
-        log.info("job list unavailable (%s); retrying the batch", error.code)
+        log.info("%s job list unavailable (%s); retrying the batch", name, error.code)
         await _reschedule(rt, rows, retry=rt.timing.retry_delay(1, error.retry_after))
         return 1
     limit = asyncio.Semaphore(CONCURRENCY)
     outcomes = await asyncio.gather(
         *(
-            _refresh_or_defer(rt, job, found.get(openai_id), round_number, limit)
-            for openai_id, job in wanted.items()
+            _refresh_or_defer(rt, job, found.get(remote_id), round_number, limit)
+            for remote_id, job in wanted.items()
         )
     )
     jobs_by_outcome: dict[str, list[Job]] = {}
@@ -91,7 +103,7 @@ async def _refresh_or_defer(
     try:
         if remote is None:  # older than the scan reached: ask for it alone
             async with limit:
-                remote = await rt.provider.get_job(job.openai_job_id or "")
+                remote = await rt.provider(job.provider).get_job(job.provider_job_id or "")
             changed, reads = await _refresh(rt, job, remote, round_number, limit)
             return (CHANGED if changed else UNCHANGED), reads + 1
         changed, reads = await _refresh(rt, job, remote, round_number, limit)
@@ -103,14 +115,14 @@ async def _refresh_or_defer(
         return HANDLED, 1
 
 
-async def _scan(rt: Runtime, wanted: dict[str, Job]) -> tuple[dict[str, RemoteJob], int]:
+async def _scan(rt: Runtime, name: str, wanted: dict[str, Job]) -> tuple[dict[str, RemoteJob], int]:
     """Pages through the list until every wanted job is seen or the pages are older than the
     oldest wanted job (the list is ordered by creation time, and our row comes first)."""
     found: dict[str, RemoteJob] = {}
     oldest = min((job.created_at for job in wanted.values()), default=None)
     after, calls = None, 0
     while wanted.keys() - found.keys():
-        page, has_more = await rt.provider.list_jobs(after, PAGE)
+        page, has_more = await rt.provider(name).list_jobs(after, PAGE)
         calls += 1
         found |= {remote.id: remote for remote in page if remote.id in wanted}
         if not has_more or not page or _older(page[-1], oldest):
@@ -128,17 +140,18 @@ def _older(remote: RemoteJob, oldest: datetime | None) -> bool:
 async def _refresh(
     rt: Runtime, job: Job, remote: RemoteJob, round_number: int, limit: asyncio.Semaphore
 ) -> tuple[bool, int]:
-    """Returns (whether anything changed, OpenAI calls made). At most CONCURRENCY run at once:
-    that bounds both the requests in flight and the database connections."""
+    """Returns (whether anything changed, provider calls made). At most CONCURRENCY run at
+    once: that bounds both the requests in flight and the database connections."""
+    provider = rt.provider(job.provider)
     async with limit:
         events: list[RemoteEvent] = []
         reads = 0
         if _events_due(job, remote, round_number):
-            events = await rt.provider.list_new_events(remote.id, job.openai_last_event_id)
+            events = await provider.list_new_events(remote.id, job.provider_last_event_id)
             reads = 1
         if not events and not _differs(job, remote):
             return False, reads
-        produced = await results.fetch(rt.provider, remote, events)
+        produced = await results.fetch(provider, remote, events)
         async with rt.sessions.begin() as session:
             # Losing this commit in a crash loses it whole; the row then still says "poll
             # me", so the next round writes it again. No need to wait for the disk.

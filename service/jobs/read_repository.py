@@ -27,6 +27,7 @@ _TEAM_JOB = compile_query(_BY_ID.where(Job.team == bindparam("team")))
 class JobFilters:
     team: str | None  # None: every team (admin keys)
     statuses: Sequence[str] = ()
+    provider: str | None = None
     model: str | None = None
     dataset_id: str | None = None
     created_after: datetime | None = None
@@ -48,6 +49,7 @@ async def list_page(
     values: dict[str, Any] = {
         "team": filters.team,
         "statuses": list(filters.statuses) or None,
+        "provider": filters.provider or None,
         "model": filters.model or None,
         "dataset_id": filters.dataset_id or None,
         "created_after": filters.created_after,
@@ -62,11 +64,12 @@ async def list_page(
 
 @cache
 def _list_query(present: frozenset[str]) -> Query:
-    """The statement for one combination of present filters (at most 2^8 of them)."""
+    """The statement for one combination of present filters (at most 2^9 of them)."""
     query = select(Job.__table__)
     conditions: dict[str, Callable[[], ColumnElement[bool]]] = {
         "team": lambda: Job.team == bindparam("team"),
         "statuses": lambda: Job.status == any_(bindparam("statuses", type_=ARRAY(String))),
+        "provider": lambda: Job.provider == bindparam("provider"),
         "model": lambda: Job.model == bindparam("model"),
         "dataset_id": lambda: (
             (Job.training_dataset_id == bindparam("dataset_id"))

@@ -24,7 +24,7 @@ class NewEvent:
     level: str = "info"
     source: str = "ftjobs"
     data: dict[str, Any] | None = None
-    openai_event_id: str | None = None
+    provider_event_id: str | None = None
     created_at: datetime | None = None
 
 
@@ -103,6 +103,14 @@ async def add_events(session: AsyncSession, job_id: str, events: Sequence[NewEve
     return len(written)
 
 
+async def owner_of_remote_job(
+    session: AsyncSession, provider: str, provider_job_id: str
+) -> str | None:
+    """Which of our jobs has claimed the provider's job `provider_job_id`, if any."""
+    query = select(Job.id).where(Job.provider == provider, Job.provider_job_id == provider_job_id)
+    return (await session.execute(query)).scalar_one_or_none()
+
+
 async def has_event(session: AsyncSession, job_id: str, event_type: str) -> bool:
     query = select(JobEvent.id).where(JobEvent.job_id == job_id, JobEvent.type == event_type)
     return (await session.execute(query.limit(1))).first() is not None
@@ -118,7 +126,7 @@ def _event_row(job_id: str, seq: int, event: NewEvent) -> dict[str, Any]:
         "level": event.level,
         "message": event.message,
         "data": event.data,
-        "openai_event_id": event.openai_event_id,
+        "provider_event_id": event.provider_event_id,
         # Every row of a multi-row INSERT must name the same columns.
         "created_at": event.created_at if event.created_at is not None else func.now(),
     }

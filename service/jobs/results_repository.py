@@ -85,7 +85,9 @@ async def wake_by_openai_id(session: AsyncSession, openai_job_id: str) -> str | 
     """Makes the (unfinished) job with this OpenAI id due now; returns its id."""
     statement = (
         update(Job)
-        .where(Job.openai_job_id == openai_job_id, Job.wake_at.is_not(None))
+        .where(
+            Job.provider == "openai", Job.provider_job_id == openai_job_id, Job.wake_at.is_not(None)
+        )
         .values(wake_at=func.now())
         .returning(Job.id)
     )

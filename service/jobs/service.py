@@ -22,12 +22,14 @@ from service.jobs.read_repository import JobFilters
 from service.jobs.repository import NewEvent
 from service.jobs.states import TERMINAL, JobStatus, is_terminal
 from service.providers.base import WebhookNotice
+from service.providers.registry import Destination, Method
 
 
 @dataclass(frozen=True)
 class JobRequest:
     training_dataset_id: str
     model: str
+    provider: str | None = None  # None: the deployment's default (`Catalogue.default`)
     method: str = "dpo"
     validation_dataset_id: str | None = None
     hyperparameters: dict[str, Any] = field(default_factory=dict)
@@ -37,16 +39,24 @@ class JobRequest:
     pipeline_id: str | None = None
 
 
-async def create(session: AsyncSession, team: str, request: JobRequest, *, lease: timedelta) -> Job:
-    """Checks everything, then writes the job and its first event. The caller commits, then
-    enqueues; a lost enqueue is picked up by the scheduler when `wake_at` passes."""
-    errors = rules.check_request(
-        method=request.method,
-        model=request.model,
-        hyperparameters=request.hyperparameters,
+async def create(
+    session: AsyncSession,
+    team: str,
+    request: JobRequest,
+    *,
+    lease: timedelta,
+    destination: Destination,
+) -> Job:
+    """Checks everything (the provider's own rules among them: `destination`), then writes the
+    job and its first event. The caller commits, then enqueues; a lost enqueue is picked up by
+    the scheduler when `wake_at` passes."""
+    method: Method = "sft" if request.method == "sft" else "dpo"
+    errors = destination.check(method, request.model, request.hyperparameters)
+    errors += rules.check_request(
         suffix=request.suffix,
         seed=request.seed,
         metadata=request.metadata,
+        suffix_limit=destination.info.suffix_limit,
     )
     if errors:
         raise invalid("the job request is invalid", errors)
@@ -61,6 +71,7 @@ async def create(session: AsyncSession, team: str, request: JobRequest, *, lease
         id=new_id("job"),
         team=team,
         status=JobStatus.PENDING,
+        provider=destination.info.name,
         method=request.method,
         model=request.model,
         training_dataset_id=request.training_dataset_id,

@@ -16,12 +16,12 @@ from service.datasets.overlap import Overlap, find_overlap
 from service.db.locks import try_advisory_lock
 from service.db.models import Job
 from service.jobs import repository
-from service.jobs.events import OVERLAP_EVENT, overlap_event
-from service.jobs.rules import METADATA_KEY
+from service.jobs.events import OVERLAP_EVENT, file_gone_event, overlap_event
 from service.jobs.runtime import LockBusyError, Runtime
 from service.jobs.states import JobStatus
 from service.jobs.transitions import apply_report, move
 from service.providers.base import JobSpec, ProviderError, RemoteJob
+from service.providers.registry import title
 
 log = logging.getLogger(__name__)
 
@@ -35,83 +35,137 @@ async def submit(rt: Runtime, job: Job) -> None:
                 JobStatus.PENDING,
                 JobStatus.UPLOADING,
                 hooks=rt.hooks,
-                message="Uploading the dataset to OpenAI",
+                message=f"Uploading the dataset to {title(job.provider)}",
             )
         if not moved:
             return  # cancelled meanwhile: the next step cancels instead of submitting
         job.status = JobStatus.UPLOADING
     if job.validation_dataset_id is not None:
         await check_overlap(rt, job, job.validation_dataset_id)
-    training_file = await ensure_uploaded(rt, job.training_dataset_id)
+    try:
+        remote, files = await _upload_and_create(rt, job)
+    except ProviderError as error:
+        gone = _file_gone(error)
+        if gone is None:
+            raise
+        # The provider no longer has a file we recorded (deleted, expired, a fresh emulator):
+        # upload that dataset again, once, instead of failing the job.
+        await _forget_file(rt, job, gone)
+        remote, files = await _upload_and_create(rt, job)
+    async with rt.sessions.begin() as session:
+        await repository.set_fields(session, job.id, provider_job_id=remote.id)
+        await apply_report(session, job.id, remote, [], rt.timing, rt.hooks)
+    log.info("job %s is %s at %s (files %s)", job.id, remote.id, job.provider, files)
+
+
+async def _upload_and_create(rt: Runtime, job: Job) -> tuple[RemoteJob, tuple[str, str | None]]:
+    training_file = await ensure_uploaded(rt, job.provider, job.training_dataset_id)
     validation_file = None
     if job.validation_dataset_id is not None:
-        validation_file = await ensure_uploaded(rt, job.validation_dataset_id)
-    remote = await find_or_create(rt, job, training_file, validation_file)
+        validation_file = await ensure_uploaded(rt, job.provider, job.validation_dataset_id)
+    # Recorded before the create: a job found again after a crash is matched on its file.
     async with rt.sessions.begin() as session:
         await repository.set_fields(
             session,
             job.id,
-            openai_job_id=remote.id,
-            openai_file_id=training_file,
-            openai_validation_file_id=validation_file,
+            provider_file_id=training_file,
+            provider_validation_file_id=validation_file,
         )
-        await apply_report(session, job.id, remote, [], rt.timing, rt.hooks)
+    spec = job_spec(job, training_file, validation_file)
+    return await find_or_create(rt, job, spec), (training_file, validation_file)
 
 
-async def find_or_create(
-    rt: Runtime, job: Job, training_file: str, validation_file: str | None
-) -> RemoteJob:
-    """OpenAI has no idempotency key: look for our job by metadata before creating it, and
-    again after any failure that may have created it anyway."""
-    existing = await rt.provider.find_job(METADATA_KEY, job.id)
-    if existing is not None:
-        return existing
-    spec = JobSpec(
+def job_spec(job: Job, training_file: str, validation_file: str | None) -> JobSpec:
+    return JobSpec(
+        our_id=job.id,
         model=job.model,
         training_file=training_file,
         validation_file=validation_file,
         method="sft" if job.method == "sft" else "dpo",
         hyperparameters=job.hyperparameters,
-        metadata={**job.job_metadata, METADATA_KEY: job.id},
+        metadata=dict(job.job_metadata),
         suffix=job.suffix,
         seed=job.seed,
     )
+
+
+async def find_or_create(rt: Runtime, job: Job, spec: JobSpec) -> RemoteJob:
+    """No provider takes an idempotency key: look for our job before creating it, and again
+    after any failure that may have created it anyway."""
+    provider = rt.provider(job.provider)
+    existing = await find_ours(rt, job, spec)
+    if existing is not None:
+        return existing
     try:
-        return await rt.provider.create_job(spec)
+        return await provider.create_job(spec)
     except ProviderError as error:
         if error.ambiguous:
-            found = await rt.provider.find_job(METADATA_KEY, job.id)
+            found = await find_ours(rt, job, spec)
             if found is not None:
                 return found
         raise
 
 
-async def ensure_uploaded(rt: Runtime, dataset_id: str) -> str:
-    """One OpenAI file per dataset, shared by every job that trains on it."""
-    async with try_advisory_lock(rt.engine, f"dataset:{dataset_id}") as locked:
+async def find_ours(rt: Runtime, job: Job, spec: JobSpec) -> RemoteJob | None:
+    """The oldest remote job the provider may have made for `spec` that no other job of ours
+    has claimed (a provider that matches on more than our id may offer another's)."""
+    for candidate in await rt.provider(job.provider).find_jobs(spec):
+        async with rt.sessions() as session:
+            owner = await repository.owner_of_remote_job(session, job.provider, candidate.id)
+        if owner in (None, job.id):
+            return candidate
+    return None
+
+
+async def ensure_uploaded(rt: Runtime, provider: str, dataset_id: str) -> str:
+    """One file per dataset at each provider, shared by every job that trains on it there."""
+    async with try_advisory_lock(rt.engine, f"dataset:{dataset_id}:{provider}") as locked:
         if not locked:
             raise LockBusyError(dataset_id)
         async with rt.sessions() as session:
             dataset = await datasets_repo.get(session, dataset_id)
+            recorded = await datasets_repo.remote_file(session, dataset_id, provider)
         if dataset is None:
             raise ProviderError(
                 f"dataset {dataset_id} was deleted", code="dataset_deleted", retryable=False
             )
-        if dataset.openai_file_id:
-            return dataset.openai_file_id
+        if recorded is not None and recorded.file_id:
+            return recorded.file_id
+        client = rt.provider(provider)
         filename = f"{dataset.id}.jsonl"
         # A worker that died after uploading but before recording the file id left it there.
-        file_id = (
-            await rt.provider.find_file(filename) if dataset.openai_upload_started_at else None
-        )
+        started = recorded is not None and recorded.upload_started_at is not None
+        file_id = await client.find_file(filename) if started else None
         if file_id is None:
             async with rt.sessions.begin() as session:
-                await datasets_repo.mark_upload_started(session, dataset.id)
+                await datasets_repo.mark_upload_started(session, dataset.id, provider)
             with rt.blobs.open(dataset.blob_key) as stream:
-                file_id = await rt.provider.upload_file(filename, stream, dataset.bytes)
+                file_id = await client.upload_file(filename, stream, dataset.bytes)
         async with rt.sessions.begin() as session:
-            await datasets_repo.set_openai_file(session, dataset.id, file_id)
-        return file_id
+            await datasets_repo.set_remote_file(session, dataset.id, provider, file_id)
+            recorded = await datasets_repo.remote_file(session, dataset.id, provider)
+        return recorded.file_id if recorded is not None and recorded.file_id else file_id
+
+
+def _file_gone(error: ProviderError) -> str | None:
+    """Which file parameter the provider refused as unknown, if that is what it said."""
+    if error.retryable or error.param not in ("training_file", "validation_file"):
+        return None
+    return error.param
+
+
+async def _forget_file(rt: Runtime, job: Job, param: str) -> None:
+    dataset_id = job.training_dataset_id if param == "training_file" else job.validation_dataset_id
+    if dataset_id is None:
+        return
+    async with rt.sessions.begin() as session:
+        recorded = await datasets_repo.remote_file(session, dataset_id, job.provider)
+        if recorded is not None and recorded.file_id:
+            await datasets_repo.forget_remote_file(
+                session, dataset_id, job.provider, recorded.file_id
+            )
+            await repository.add_events(session, job.id, [file_gone_event(param, recorded.file_id)])
+    log.warning("job %s: %s no longer has %s; uploading it again", job.id, job.provider, param)
 
 
 async def check_overlap(rt: Runtime, job: Job, validation_id: str) -> None:

@@ -29,6 +29,7 @@ from service.jobs.results import store as store_results
 from service.jobs.states import JobStatus, can_move, is_terminal, next_status
 from service.jobs.timing import Timing
 from service.providers.base import ProviderError, RemoteEvent, RemoteJob
+from service.providers.registry import title
 
 
 class IllegalMoveError(ServiceError):
@@ -93,17 +94,18 @@ async def apply_report(
     current = JobStatus(job.status)
     target = next_status(current, remote.status)
     values = _result_fields(remote) | _schedule(target or current, remote, timing)
+    values["provider_status"] = remote.status
     if events:
-        values["openai_last_event_id"] = events[-1].id
+        values["provider_last_event_id"] = events[-1].id
     progress = await store_results(session, job_id, events, results or Results())
     if progress is not None:
         values |= {"progress_step": progress.step, "progress_total": progress.total}
-    new_events = [mirrored(event) for event in events]
+    new_events = [mirrored(event, job.provider) for event in events]
     if target is None:
         await repository.compare_and_set(session, job_id, current, **values)
         await repository.add_events(session, job_id, new_events)
         return None
-    message, level, data = _report_event(target, remote)
+    message, level, data = _report_event(target, remote, title(job.provider))
     await move(
         session,
         job_id,
@@ -142,7 +144,9 @@ def _schedule(status: JobStatus, remote: RemoteJob, timing: Timing) -> dict[str,
     return {"wake_at": now + timedelta(seconds=timing.poll_delay(status))}
 
 
-def _report_event(status: JobStatus, remote: RemoteJob) -> tuple[str, str, dict[str, Any]]:
+def _report_event(
+    status: JobStatus, remote: RemoteJob, provider: str
+) -> tuple[str, str, dict[str, Any]]:
     """The message, level and data of the `job.<status>` event a provider's report causes."""
     if status == JobStatus.SUCCEEDED:
         model = remote.fine_tuned_model
@@ -150,8 +154,9 @@ def _report_event(status: JobStatus, remote: RemoteJob) -> tuple[str, str, dict[
     if status == JobStatus.FAILED:
         code, message = (remote.error.code, remote.error.message) if remote.error else ("", "")
         error = {"error": {"code": code, "message": message}}
-        return f"OpenAI failed the job: {code}: {message}", "error", error
-    return f"OpenAI reports the job {status.value}", "info", {"openai_job_id": remote.id}
+        return f"{provider} failed the job: {code}: {message}", "error", error
+    data = {"provider_job_id": remote.id, "provider_status": remote.status}
+    return f"{provider} reports the job {status.value}", "info", data
 
 
 async def fail_permanently(
@@ -168,7 +173,7 @@ async def fail_permanently(
         JobStatus(job.status),
         JobStatus.FAILED,
         hooks=hooks,
-        message=f"OpenAI refused the request: {error.code}: {error.message}",
+        message=f"{title(job.provider)} refused the request: {error.code}: {error.message}",
         level="error",
         data={"error": {"code": error.code, "message": error.message, "http_status": error.status}},
         error_code=error.code,

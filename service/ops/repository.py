@@ -13,8 +13,8 @@ from service.db.models import Job
 from service.db.webhook_models import WebhookAttempt, WebhookDelivery, WebhookEndpoint
 from service.jobs.states import JobStatus
 
-# grouping(status, model, team) is a bit mask of the columns NOT grouped by in that row.
-_BY_STATUS, _BY_MODEL, _BY_TEAM, _TOTAL = 0b011, 0b101, 0b110, 0b111
+# grouping(status, model, team, provider) is a bit mask of the columns NOT grouped by in a row.
+_BY_STATUS, _BY_MODEL, _BY_TEAM, _BY_PROVIDER, _TOTAL = 0b0111, 0b1011, 0b1101, 0b1110, 0b1111
 
 
 @dataclass
@@ -23,6 +23,7 @@ class JobCounts:
     by_status: dict[str, int] = field(default_factory=dict)
     by_model: dict[str, int] = field(default_factory=dict)
     by_team: dict[str, int] = field(default_factory=dict)
+    by_provider: dict[str, int] = field(default_factory=dict)
     oldest_pending_at: datetime | None = None
 
 
@@ -48,17 +49,19 @@ def _scoped(query: Query, team: str | None) -> Query:
 
 
 async def job_counts(session: AsyncSession, team: str | None) -> JobCounts:
-    """By status, model and team, the total and the oldest pending job: one pass over jobs."""
+    """By status, model, team and provider, the total and the oldest pending job: one pass
+    over jobs."""
     query = select(
-        func.grouping(Job.status, Job.model, Job.team),
+        func.grouping(Job.status, Job.model, Job.team, Job.provider),
         Job.status,
         Job.model,
         Job.team,
+        Job.provider,
         func.count(),
         func.min(Job.created_at).filter(Job.status == JobStatus.PENDING.value),
-    ).group_by(func.grouping_sets(Job.status, Job.model, Job.team, tuple_()))
+    ).group_by(func.grouping_sets(Job.status, Job.model, Job.team, Job.provider, tuple_()))
     counts = JobCounts()
-    for grouping, status, model, job_team, count, oldest in await session.execute(
+    for grouping, status, model, job_team, provider, count, oldest in await session.execute(
         _scoped(query, team)
     ):
         if grouping == _BY_STATUS:
@@ -67,21 +70,27 @@ async def job_counts(session: AsyncSession, team: str | None) -> JobCounts:
             counts.by_model[model] = count
         elif grouping == _BY_TEAM:
             counts.by_team[job_team] = count
+        elif grouping == _BY_PROVIDER:
+            counts.by_provider[provider] = count
         elif grouping == _TOTAL:
             counts.total, counts.oldest_pending_at = count, oldest
     return counts
 
 
-async def jobs_by_status(session: AsyncSession) -> tuple[dict[str, int], datetime | None]:
-    """Every team's jobs by status, and the oldest pending job's creation time (for /metrics)."""
+async def jobs_by_status(
+    session: AsyncSession,
+) -> tuple[dict[tuple[str, str], int], datetime | None]:
+    """Every team's jobs by (provider, status), and the oldest pending job's creation time (for
+    /metrics)."""
     query = select(
+        Job.provider,
         Job.status,
         func.count(),
         func.min(Job.created_at).filter(Job.status == JobStatus.PENDING.value),
-    ).group_by(Job.status)
+    ).group_by(Job.provider, Job.status)
     rows = (await session.execute(query)).all()
-    oldest = min((row[2] for row in rows if row[2] is not None), default=None)
-    return {row[0]: row[1] for row in rows}, oldest
+    oldest = min((row[3] for row in rows if row[3] is not None), default=None)
+    return {(row[0], row[1]): row[2] for row in rows}, oldest
 
 
 async def durations(session: AsyncSession, team: str | None) -> dict[str, Durations]:

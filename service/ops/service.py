@@ -26,6 +26,7 @@ class JobTotals:
     by_status: dict[str, int]
     by_model: dict[str, int]
     by_team: dict[str, int]
+    by_provider: dict[str, int]
 
 
 @dataclass(frozen=True)
@@ -58,7 +59,7 @@ class Stats:
 
 @dataclass(frozen=True)
 class MetricsSnapshot:
-    jobs_by_status: dict[str, int]
+    jobs_by_status: dict[tuple[str, str], int]  # (provider, status) -> jobs
     queue_depth: int | None
     oldest_pending_seconds: float | None
 
@@ -72,7 +73,9 @@ async def stats(
     return Stats(
         team=team,
         generated_at=now,
-        jobs=JobTotals(counts.total, counts.by_status, counts.by_model, counts.by_team),
+        jobs=JobTotals(
+            counts.total, counts.by_status, counts.by_model, counts.by_team, counts.by_provider
+        ),
         queue=QueueStats(queue_name, await queue_depth(wakeups)),
         oldest_pending_age_seconds=_age(counts.oldest_pending_at, now),
         durations=await repository.durations(session, team),

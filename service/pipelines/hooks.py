@@ -24,6 +24,7 @@ from service.jobs.states import JobStatus
 from service.pipelines import repository
 from service.pipelines.states import Decision, PipelineStatus, Stage, after_stage
 from service.pipelines.transitions import move
+from service.providers.registry import Destination
 
 log = logging.getLogger(__name__)
 
@@ -69,7 +70,15 @@ async def _start_dpo(session: AsyncSession, pipeline: Pipeline, sft_job: Job) ->
         async with session.begin_nested():
             # No lease: wake_at = now, so the scheduler hands the job to a worker on its next
             # tick (nothing can be enqueued from inside a transaction).
-            dpo_job = await jobs.create(session, pipeline.team, request, lease=timedelta(0))
+            # The provider was chosen and checked with the pipeline; its end dates are left
+            # to the provider itself, whose refusal fails the stage with its own words.
+            dpo_job = await jobs.create(
+                session,
+                pipeline.team,
+                request,
+                lease=timedelta(0),
+                destination=Destination.chosen(pipeline.provider),
+            )
     except ServiceError as refused:
         log.warning("pipeline %s: the DPO job was refused: %s", pipeline.id, refused.detail)
         code = refused.errors[0].code if refused.errors else "dpo_job_refused"
@@ -86,6 +95,7 @@ def _dpo_request(pipeline: Pipeline, sft_job: Job) -> JobRequest:
     return JobRequest(
         training_dataset_id=pipeline.dataset_id,
         model=sft_job.fine_tuned_model,
+        provider=pipeline.provider,
         method="dpo",
         hyperparameters=pipeline.dpo_hyperparameters,
         suffix=pipeline.suffix,

@@ -9,6 +9,12 @@ from typing import Any
 
 from service.errors import FieldError
 from service.jobs import rules as job_rules
+from service.providers.registry import (
+    Destination,
+    check_end_dates,
+    check_hyperparameters,
+    check_model,
+)
 
 # OpenAI refuses fine-tuning files with fewer examples than this.
 MIN_SFT_EXAMPLES = 10
@@ -16,6 +22,7 @@ MIN_SFT_EXAMPLES = 10
 
 def check_request(
     *,
+    destination: Destination,
     model: str,
     fraction: Any,
     sft_hyperparameters: Mapping[str, Any],
@@ -25,12 +32,19 @@ def check_request(
     metadata: Mapping[str, str],
 ) -> list[FieldError]:
     """Both stages' jobs are checked here, so the DPO job that a worker creates later is not
-    refused for something the request could have been told about."""
-    errors = job_rules.check_request(
-        method="sft", model=model, hyperparameters={}, suffix=suffix, seed=seed, metadata=metadata
+    refused for something the request could have been told about: the base model must be one
+    the provider tunes with both methods (DPO continues from the SFT model of that base)."""
+    info = destination.info
+    errors = list(destination.errors)
+    errors += job_rules.check_request(
+        suffix=suffix, seed=seed, metadata=metadata, suffix_limit=info.suffix_limit
     )
-    errors += _under("/sft", job_rules.check_hyperparameters("sft", sft_hyperparameters))
-    errors += _under("/dpo", job_rules.check_hyperparameters("dpo", dpo_hyperparameters))
+    if destination.errors:
+        return errors
+    errors += check_model(info, "sft", model) or check_model(info, "dpo", model)
+    errors += check_end_dates(info, model, destination.today)
+    errors += _under("/sft", check_hyperparameters(info, "sft", sft_hyperparameters))
+    errors += _under("/dpo", check_hyperparameters(info, "dpo", dpo_hyperparameters))
     if not _is_fraction(fraction):
         message = f"fraction must be a number > 0 and <= 1, got {fraction!r}"
         errors.append(FieldError("invalid_fraction", message, path="/sft/fraction"))

@@ -27,6 +27,7 @@ from service.jobs.states import is_terminal as job_is_terminal
 from service.pipelines import repository, rules, sft_dataset
 from service.pipelines.hooks import stage_finished
 from service.pipelines.states import TERMINAL, PipelineStatus, is_terminal
+from service.providers.registry import Destination
 
 # Without a seed the selection still has to be reproducible: the same request then picks the
 # same examples, and so reuses the same SFT dataset.
@@ -37,6 +38,7 @@ DEFAULT_SELECTION_SEED = 0
 class PipelineRequest:
     dataset_id: str
     model: str
+    provider: str | None = None
     sft_fraction: float = 1.0
     sft_hyperparameters: dict[str, Any] = field(default_factory=dict)
     dpo_hyperparameters: dict[str, Any] = field(default_factory=dict)
@@ -52,20 +54,29 @@ async def create(
     request: PipelineRequest,
     *,
     lease: timedelta,
+    destination: Destination,
 ) -> Pipeline:
-    """Builds and stores the SFT dataset, then writes the SFT job and the pipeline. The caller
-    commits, then enqueues the SFT job; the DPO job is created when SFT succeeds."""
-    _check(request)
+    """Builds and stores the SFT dataset, then writes the SFT job and the pipeline, both at the
+    `destination` provider. The caller commits, then enqueues the SFT job; the DPO job is
+    created when SFT succeeds, at the same provider."""
+    _check(request, destination)
     source = await _dpo_dataset(session, team, request.dataset_id)
     too_few = rules.too_few(request.sft_fraction, source.examples, source.id)
     if too_few is not None:
         raise invalid(too_few.message, [too_few])
     sft = await _store_sft_dataset(session, blobs, team, source, request)
     pipeline_id = new_id("pl")
-    job = await jobs.create(session, team, _sft_request(request, sft, pipeline_id), lease=lease)
+    job = await jobs.create(
+        session,
+        team,
+        _sft_request(request, sft, pipeline_id),
+        lease=lease,
+        destination=Destination(destination.info, today=destination.today),
+    )
     pipeline = Pipeline(
         id=pipeline_id,
         team=team,
+        provider=destination.info.name,
         status=PipelineStatus.RUNNING_SFT,
         model=request.model,
         dataset_id=source.id,
@@ -82,8 +93,9 @@ async def create(
     return pipeline
 
 
-def _check(request: PipelineRequest) -> None:
+def _check(request: PipelineRequest, destination: Destination) -> None:
     errors = rules.check_request(
+        destination=destination,
         model=request.model,
         fraction=request.sft_fraction,
         sft_hyperparameters=request.sft_hyperparameters,
@@ -140,6 +152,7 @@ def _sft_request(request: PipelineRequest, sft: Dataset, pipeline_id: str) -> Jo
     return JobRequest(
         training_dataset_id=sft.id,
         model=request.model,
+        provider=request.provider,
         method="sft",
         hyperparameters=request.sft_hyperparameters,
         suffix=request.suffix,

@@ -60,6 +60,7 @@ def event_data(pipeline: Pipeline) -> dict[str, Any]:
         "model": pipeline.model,
         "dataset_id": pipeline.dataset_id,
         "sft_dataset_id": pipeline.sft_dataset_id,
+        "provider": pipeline.provider,
         "sft_job_id": pipeline.sft_job_id,
         "dpo_job_id": pipeline.dpo_job_id,
         "fine_tuned_model": pipeline.fine_tuned_model,

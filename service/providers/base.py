@@ -33,6 +33,8 @@ class RemoteJob:
     metadata: dict[str, str] = field(default_factory=dict)
     result_files: tuple[str, ...] = ()
     created_at: datetime | None = None
+    training_file: str | None = None
+    seed: int | None = None
 
 
 @dataclass(frozen=True)
@@ -67,8 +69,15 @@ class InvalidWebhookError(Exception):
     """Bad signature, stale timestamp or missing headers: the caller answers 400."""
 
 
+# The metadata key under which a provider that keeps job metadata holds our job id.
+OUR_ID_METADATA_KEY = "ftjobs_job_id"
+
+
 @dataclass(frozen=True)
 class JobSpec:
+    """What to create at the provider for our job `our_id`."""
+
+    our_id: str
     model: str
     training_file: str
     method: Method
@@ -111,7 +120,11 @@ class FineTuningProvider(Protocol):
 
     async def create_job(self, spec: JobSpec) -> RemoteJob: ...
 
-    async def find_job(self, metadata_key: str, value: str) -> RemoteJob | None: ...
+    async def find_jobs(self, spec: JobSpec) -> list[RemoteJob]:
+        """The remote jobs that may have been created for `spec` (our job `spec.our_id`),
+        oldest first: no provider takes an idempotency key, so the submit step looks before it
+        creates, and again after a failure that may have created one anyway."""
+        ...
 
     async def get_job(self, job_id: str) -> RemoteJob: ...
 

@@ -18,6 +18,7 @@ import openai
 from openai.types.fine_tuning import FineTuningJob, FineTuningJobEvent
 
 from service.providers.base import (
+    OUR_ID_METADATA_KEY,
     InvalidWebhookError,
     JobSpec,
     ProviderError,
@@ -39,8 +40,12 @@ _METHOD_TYPES = {"dpo": "dpo", "sft": "supervised"}
 
 
 class OpenAIProvider:
-    def __init__(self, *, api_key: str, base_url: str | None, timeout: float) -> None:
-        self._client = openai.AsyncOpenAI(
+    name = "openai"
+
+    def __init__(
+        self, *, api_key: str, base_url: str | None, timeout: float, client: Any = None
+    ) -> None:
+        self._client: openai.AsyncOpenAI = client or openai.AsyncOpenAI(
             api_key=api_key, base_url=base_url, timeout=timeout, max_retries=READ_RETRIES
         )
         self._writes = self._client.with_options(max_retries=0)
@@ -80,28 +85,31 @@ class OpenAIProvider:
         return None
 
     async def create_job(self, spec: JobSpec) -> RemoteJob:
-        method_type = _METHOD_TYPES[spec.method]
-        method: Any = {"type": method_type, method_type: {"hyperparameters": spec.hyperparameters}}
         async with _translated_errors("create_job", ambiguous_on_transport=True):
-            job = await self._writes.fine_tuning.jobs.create(
-                model=spec.model,
-                training_file=spec.training_file,
-                validation_file=spec.validation_file,
-                method=method,
-                metadata=spec.metadata,
-                suffix=spec.suffix,
-                seed=spec.seed,
-            )
+            job = await self._writes.fine_tuning.jobs.create(**self._create_arguments(spec))
         return to_remote_job(job)
 
-    async def find_job(self, metadata_key: str, value: str) -> RemoteJob | None:
+    def _create_arguments(self, spec: JobSpec) -> dict[str, Any]:
+        method_type = _METHOD_TYPES[spec.method]
+        method = {"type": method_type, method_type: {"hyperparameters": spec.hyperparameters}}
+        return {
+            "model": spec.model,
+            "training_file": spec.training_file,
+            "validation_file": spec.validation_file,
+            "method": method,
+            "metadata": {**spec.metadata, OUR_ID_METADATA_KEY: spec.our_id},
+            "suffix": spec.suffix,
+            "seed": spec.seed,
+        }
+
+    async def find_jobs(self, spec: JobSpec) -> list[RemoteJob]:
+        """OpenAI keeps job metadata: our id is there, and only our job has it."""
+        key, value = OUR_ID_METADATA_KEY, spec.our_id
         async with _translated_errors("find_job"):
-            page = await self._client.fine_tuning.jobs.list(
-                metadata={metadata_key: value}, limit=10
-            )
-        matches = [job for job in page.data if (job.metadata or {}).get(metadata_key) == value]
+            page = await self._client.fine_tuning.jobs.list(metadata={key: value}, limit=10)
+        matches = [job for job in page.data if (job.metadata or {}).get(key) == value]
         # Should two ever exist, the oldest is the one every later step keeps following.
-        return to_remote_job(min(matches, key=lambda job: job.created_at)) if matches else None
+        return [to_remote_job(job) for job in sorted(matches, key=lambda job: job.created_at)]
 
     async def get_job(self, job_id: str) -> RemoteJob:
         async with _translated_errors("get_job"):
@@ -198,6 +206,8 @@ def to_remote_job(job: FineTuningJob) -> RemoteJob:
         metadata=dict(job.metadata or {}),
         result_files=tuple(job.result_files or ()),
         created_at=_timestamp(job.created_at),
+        training_file=job.training_file,
+        seed=job.seed,
     )
 
 

@@ -60,7 +60,11 @@ def job_data(job: Job, event: JobEvent) -> dict[str, Any]:
             "method": job.method,
             "model": job.model,
             "fine_tuned_model": job.fine_tuned_model,
-            "openai_job_id": job.openai_job_id,
+            "provider": job.provider,
+            "provider_status": job.provider_status,
+            "provider_job_id": job.provider_job_id,
+            # Kept for consumers written before providers existed (OpenAI jobs only).
+            "openai_job_id": job.provider_job_id if job.provider == "openai" else None,
             "trained_tokens": job.trained_tokens,
             "error": error,
             "metadata": job.job_metadata,

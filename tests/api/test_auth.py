@@ -20,6 +20,7 @@ ROUTES = [
     ("GET", "/v1/datasets/ds_01JD0000000000000000000000"),
     ("GET", "/v1/datasets/ds_01JD0000000000000000000000/content"),
     ("DELETE", "/v1/datasets/ds_01JD0000000000000000000000"),
+    ("GET", "/v1/providers"),
     ("POST", "/v1/jobs"),
     ("GET", "/v1/jobs"),
     ("GET", "/v1/jobs/job_01JD0000000000000000000000"),

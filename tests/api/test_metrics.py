@@ -66,8 +66,9 @@ def test_job_gauges_and_queue_depth_come_from_postgres_and_rq(client: Client, ke
     for _ in range(2):
         assert create_job(client, keys.team_a).status_code == 202
     samples = scrape(client)
-    assert value(samples, "ftjobs_jobs", status="pending") == 2
-    assert value(samples, "ftjobs_jobs", status="succeeded") == 0
+    assert value(samples, "ftjobs_jobs", provider="openai", status="pending") == 2
+    assert value(samples, "ftjobs_jobs", provider="openai", status="succeeded") == 0
+    assert value(samples, "ftjobs_jobs", provider="azure", status="pending") is None
     assert value(samples, "ftjobs_queue_depth", queue="ftjobs") == 2
     assert (value(samples, "ftjobs_oldest_pending_job_age_seconds") or 0) >= 0
 

@@ -65,7 +65,7 @@ async def _wake_at(url: str, job_id: str, attach_to: str | None = None) -> datet
     if attach_to is not None:
         async with session_factory(engine).begin() as session:
             later = datetime.now(UTC) + timedelta(hours=1)
-            await repository.set_fields(session, job_id, openai_job_id=attach_to, wake_at=later)
+            await repository.set_fields(session, job_id, provider_job_id=attach_to, wake_at=later)
     async with session_factory(engine)() as session:
         job = await repository.get(session, job_id)
     await engine.dispose()

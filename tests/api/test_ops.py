@@ -61,6 +61,7 @@ def test_stats_for_a_team_and_for_admin(client: Client, keys: Keys, clean: Backi
         "by_status": {"pending": 1, "succeeded": 1, "failed": 1},
         "by_model": {"gpt-4.1-mini-2025-04-14": 3},
         "by_team": {"team-a": 3},
+        "by_provider": {"openai": 3},
     }
     assert own["durations"]["all"] == {"count": 2, "p50_seconds": 200.0, "p95_seconds": 290.0}
     assert own["durations"]["succeeded"]["p50_seconds"] == 100.0

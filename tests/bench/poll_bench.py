@@ -117,7 +117,7 @@ def _row(job_id: str, remote_id: str, dataset_id: str) -> dict[str, Any]:
         "training_dataset_id": dataset_id,
         "hyperparameters": {},
         "job_metadata": {},
-        "openai_job_id": remote_id,
+        "provider_job_id": remote_id,
         "wake_at": datetime.now(UTC),
         "attempts": 0,
         "event_seq": 0,
@@ -132,7 +132,7 @@ async def rounds(
     rt = Runtime(
         engine=engine,
         sessions=session_factory(engine),
-        provider=provider,
+        providers={"openai": provider},
         blobs=BlobStore(root),
         timing=Timing(15, 120, 2, 300),
         hooks=JOB_HOOKS,

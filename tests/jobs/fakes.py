@@ -6,8 +6,8 @@ import itertools
 from dataclasses import dataclass, field, replace
 from typing import BinaryIO
 
-from service.jobs.rules import METADATA_KEY
 from service.providers.base import (
+    OUR_ID_METADATA_KEY,
     JobSpec,
     ProviderError,
     RemoteCheckpoint,
@@ -49,17 +49,17 @@ class FakeProvider:
             id=f"ftjob-{next(self.ids)}",
             status="validating_files",
             model=spec.model,
-            metadata=spec.metadata,
+            metadata={**spec.metadata, OUR_ID_METADATA_KEY: spec.our_id},
+            training_file=spec.training_file,
         )
         self.jobs[job.id] = job
         if error is not None:
             raise error
         return job
 
-    async def find_job(self, metadata_key: str, value: str) -> RemoteJob | None:
+    async def find_jobs(self, spec: JobSpec) -> list[RemoteJob]:
         self.calls.append("find_job")
-        found = [j for j in self.jobs.values() if j.metadata.get(metadata_key) == value]
-        return found[0] if found else None
+        return [j for j in self.jobs.values() if j.metadata.get(OUR_ID_METADATA_KEY) == spec.our_id]
 
     async def get_job(self, job_id: str) -> RemoteJob:
         self.calls.append("get_job")
@@ -108,11 +108,12 @@ class FakeProvider:
     async def create_job_for(self, our_id: str) -> RemoteJob:
         """A remote job made for our job `our_id`, as the submit step would make it."""
         spec = JobSpec(
+            our_id=our_id,
             model="m",
             training_file="file-x",
             method="dpo",
             hyperparameters={},
-            metadata={METADATA_KEY: our_id},
+            metadata={},
         )
         job = await self.create_job(spec)
         self.calls.clear()

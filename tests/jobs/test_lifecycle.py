@@ -28,8 +28,8 @@ def test_submit_then_poll_to_success(clean: Backing, tmp_path: Path) -> None:
         await lifecycle.advance(rt, job.id)
         submitted = await reload(rt, job.id)
         assert submitted.status == "validating_files"
-        assert submitted.openai_job_id in provider.jobs
-        provider.finish(submitted.openai_job_id or "", "succeeded")
+        assert submitted.provider_job_id in provider.jobs
+        provider.finish(submitted.provider_job_id or "", "succeeded")
         await lifecycle.advance(rt, job.id)
         done = await reload(rt, job.id)
         assert (done.status, done.fine_tuned_model, done.wake_at) == (
@@ -55,7 +55,7 @@ def test_finished_hooks_run_once_in_the_final_transaction(clean: Backing, tmp_pa
         rt.hooks = JobHooks(on_finished=(hook,))
         job = await new_job(rt)
         await lifecycle.advance(rt, job.id)
-        provider.finish((await reload(rt, job.id)).openai_job_id or "", "succeeded")
+        provider.finish((await reload(rt, job.id)).provider_job_id or "", "succeeded")
         await lifecycle.advance(rt, job.id)
         await lifecycle.advance(rt, job.id)
         assert seen == [(job.id, "succeeded")]
@@ -94,16 +94,17 @@ def test_a_crash_after_create_is_recovered_by_looking_first(clean: Backing, tmp_
         # A worker created the job at OpenAI and died before writing its id down.
         await provider.create_job(
             JobSpec(
+                our_id=job.id,
                 model="m",
                 training_file="f",
                 method="dpo",
                 hyperparameters={},
-                metadata={"ftjobs_job_id": job.id},
+                metadata={},
             )
         )
         await lifecycle.advance(rt, job.id)
         again = await reload(rt, job.id)
-        assert again.openai_job_id in provider.jobs
+        assert again.provider_job_id in provider.jobs
         assert len(provider.jobs) == 1
 
     run(clean, tmp_path, provider, scenario)
@@ -178,7 +179,7 @@ def test_cancel_before_openai_and_a_refused_pause(clean: Backing, tmp_path: Path
         assert "create_job" not in provider.calls
         running = await new_job(rt)
         await lifecycle.advance(rt, running.id)
-        remote_id = (await reload(rt, running.id)).openai_job_id or ""
+        remote_id = (await reload(rt, running.id)).provider_job_id or ""
         provider.finish(remote_id, "running")
         await lifecycle.advance(rt, running.id)
         async with rt.sessions.begin() as session:

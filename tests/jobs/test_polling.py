@@ -19,7 +19,7 @@ def test_a_poll_round_reads_the_list_not_each_job(clean: Backing, tmp_path: Path
         ids = [(await new_job(rt)).id for _ in range(5)]
         for job_id in ids:
             await lifecycle.advance(rt, job_id)  # submitted: validating_files at OpenAI
-        remote_ids = [(await reload(rt, job_id)).openai_job_id or "" for job_id in ids]
+        remote_ids = [(await reload(rt, job_id)).provider_job_id or "" for job_id in ids]
         for remote_id in remote_ids[:3]:
             provider.finish(remote_id, "running")
         provider.calls.clear()
@@ -48,7 +48,7 @@ def test_a_poll_round_survives_openai_errors(clean: Backing, tmp_path: Path) -> 
         assert [(await reload(rt, i)).status for i in ids] == ["validating_files"] * 2
         provider.list_error = None
         gone = ProviderError("no such job", code="http_404", status=404, retryable=False)
-        provider.jobs.pop((await reload(rt, ids[0])).openai_job_id or "")
+        provider.jobs.pop((await reload(rt, ids[0])).provider_job_id or "")
         provider.get_error = gone  # the job vanished at OpenAI: only that one ends
         await polling.poll_batch(rt, ids, round_number=1)
         first, second = [await reload(rt, i) for i in ids]

@@ -1,64 +1,11 @@
-"""Job request rules (pure): hyperparameter ranges per API.md, model, suffix, seed, metadata."""
+"""Job request rules every provider shares (pure): suffix, seed, metadata."""
 
 from __future__ import annotations
 
 from typing import Any
 
-import pytest
-
-from service.jobs.rules import check_hyperparameters, check_metadata, check_model, check_request
-
-
-@pytest.mark.parametrize(
-    "values",
-    [
-        {
-            "beta": "auto",
-            "n_epochs": "auto",
-            "batch_size": "auto",
-            "learning_rate_multiplier": "auto",
-        },
-        {"beta": 2, "n_epochs": 1, "batch_size": 256, "learning_rate_multiplier": 0.01},
-        {"beta": 0.0001, "n_epochs": 50, "batch_size": 1},
-        {},
-    ],
-)
-def test_values_in_range_pass(values: dict[str, Any]) -> None:
-    assert check_hyperparameters("dpo", values) == []
-
-
-@pytest.mark.parametrize(
-    ("values", "path"),
-    [
-        ({"beta": 0}, "/hyperparameters/beta"),
-        ({"beta": 2.5}, "/hyperparameters/beta"),
-        ({"beta": -1}, "/hyperparameters/beta"),
-        ({"n_epochs": 0}, "/hyperparameters/n_epochs"),
-        ({"n_epochs": 51}, "/hyperparameters/n_epochs"),
-        ({"n_epochs": 2.5}, "/hyperparameters/n_epochs"),
-        ({"batch_size": 257}, "/hyperparameters/batch_size"),
-        ({"learning_rate_multiplier": 0}, "/hyperparameters/learning_rate_multiplier"),
-        ({"learning_rate_multiplier": "fast"}, "/hyperparameters/learning_rate_multiplier"),
-        ({"n_epochs": True}, "/hyperparameters/n_epochs"),
-        ({"temperature": 1}, "/hyperparameters/temperature"),
-    ],
-)
-def test_values_out_of_range_are_named(values: dict[str, Any], path: str) -> None:
-    errors = check_hyperparameters("dpo", values)
-    assert [error.path for error in errors] == [path]
-
-
-def test_beta_only_with_dpo() -> None:
-    errors = check_hyperparameters("sft", {"beta": 0.1})
-    assert [(e.code, e.path) for e in errors] == [
-        ("unknown_hyperparameter", "/hyperparameters/beta")
-    ]
-
-
-def test_models() -> None:
-    assert check_model("gpt-4.1-mini-2025-04-14") == []
-    assert check_model("ft:gpt-4.1-mini-2025-04-14:org:x:abc12345") == []
-    assert [e.code for e in check_model("gpt-2")] == ["unsupported_model"]
+from service.jobs.rules import check_metadata, check_request
+from service.providers.registry import AZURE
 
 
 def test_metadata_limits_and_reserved_key() -> None:
@@ -71,12 +18,16 @@ def test_metadata_limits_and_reserved_key() -> None:
 
 
 def test_suffix_and_seed() -> None:
-    base: dict[str, Any] = {
-        "method": "dpo",
-        "model": "gpt-4o-2024-08-06",
-        "hyperparameters": {},
-        "metadata": {},
-    }
+    base: dict[str, Any] = {"metadata": {}}
     assert check_request(**base, suffix="ok", seed=42) == []
     errors = check_request(**base, suffix="x" * 65, seed=2**31)
     assert sorted(e.path or "" for e in errors) == ["/seed", "/suffix"]
+
+
+def test_a_provider_can_narrow_the_suffix() -> None:
+    azure: dict[str, Any] = {"metadata": {}, "seed": None, "suffix_limit": AZURE.suffix_limit}
+    assert check_request(**azure, suffix="prefs-v2_a") == []
+    for bad in ("x" * 19, "has.dot", "spa ce"):
+        [error] = check_request(**azure, suffix=bad)
+        assert (error.code, error.path) == ("invalid_suffix", "/suffix")
+        assert "18 characters of letters, digits, - and _" in error.message

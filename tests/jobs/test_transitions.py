@@ -122,7 +122,7 @@ async def _at_provider(rt: Runtime, provider: FakeProvider, job: Job) -> RemoteJ
     remote = await provider.create_job_for(job.id)
     async with rt.sessions.begin() as session:
         await repository.set_fields(
-            session, job.id, status=JobStatus.VALIDATING_FILES, openai_job_id=remote.id
+            session, job.id, status=JobStatus.VALIDATING_FILES, provider_job_id=remote.id
         )
     provider.finish(remote.id, "succeeded")
     return provider.jobs[remote.id]

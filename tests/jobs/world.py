@@ -20,12 +20,14 @@ from service.jobs import repository
 from service.jobs import service as jobs
 from service.jobs.runtime import Runtime
 from service.jobs.timing import Timing
+from service.providers.registry import OPENAI, Destination
 from service.wiring import JOB_HOOKS
 from tests.jobs.fakes import FakeProvider
 from tests.support.records import ready_dataset
 from tests.support.services import Backing
 
 LEASE = timedelta(seconds=60)
+OPENAI_JOBS = Destination(OPENAI)  # end dates left to the provider: tests don't age
 TIMING = Timing(poll_interval=0.1, lease=60, retry_base=1, retry_max=10)
 
 
@@ -36,7 +38,7 @@ async def runtime(backing: Backing, root: Path, provider: FakeProvider) -> Async
         yield Runtime(
             engine=engine,
             sessions=session_factory(engine),
-            provider=provider,
+            providers={"openai": provider},
             blobs=BlobStore(root),
             timing=TIMING,
             hooks=JOB_HOOKS,
@@ -51,7 +53,7 @@ async def new_job(rt: Runtime, body: bytes = b"{}\n" * 10, **fields: Any) -> Job
         request = jobs.JobRequest(
             training_dataset_id=dataset_id, model="gpt-4o-2024-08-06", **fields
         )
-        return await jobs.create(session, "t", request, lease=LEASE)
+        return await jobs.create(session, "t", request, lease=LEASE, destination=OPENAI_JOBS)
 
 
 async def add_dataset(rt: Runtime, session: AsyncSession, body: bytes) -> str:

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 import pytest
 
 from service.pipelines.rules import MIN_SFT_EXAMPLES, check_request, too_few
+from service.providers.registry import AZURE, OPENAI, Destination
 
 
 def check(**overrides: Any) -> list[tuple[str, str | None]]:
@@ -18,6 +20,7 @@ def check(**overrides: Any) -> list[tuple[str, str | None]]:
         "suffix": None,
         "seed": None,
         "metadata": {},
+        "destination": Destination(OPENAI, today=date(2026, 12, 1)),
     }
     return [(e.code, e.path) for e in check_request(**(request | overrides))]
 
@@ -70,3 +73,14 @@ def test_too_few_examples_names_the_numbers() -> None:
         f"the SFT stage needs at least {MIN_SFT_EXAMPLES} examples, but a fraction of 0.3 of "
         "the 20 examples in ds_x is 6"
     )
+
+
+def test_the_provider_decides_models_and_dates() -> None:
+    # Azure tunes gpt-4.1-nano with SFT only: the DPO stage could never run on it.
+    nano = {"model": "gpt-4.1-nano-2025-04-14", "destination": Destination(AZURE)}
+    assert check(**nano) == [("unsupported_model", "/model")]
+    closed = Destination(OPENAI, today=date(2027, 1, 6))
+    assert check(destination=closed) == [("provider_ended", "/provider")]
+    refused = Destination(OPENAI, errors=(too_few(0.5, 4, "ds_x"),))  # type: ignore[arg-type]
+    assert check(destination=refused) == [("too_few_examples", "/sft/fraction")]
+    assert check(destination=Destination(AZURE), suffix="a.b") == [("invalid_suffix", "/suffix")]

@@ -27,6 +27,7 @@ from service.jobs.timing import Timing
 from service.pipelines import repository
 from service.pipelines import service as pipelines
 from service.pipelines.service import PipelineRequest
+from service.providers.registry import OPENAI, Destination
 from service.wiring import JOB_HOOKS
 from tests.jobs.fakes import FakeProvider
 from tests.support.data import dpo_rows, jsonl
@@ -62,7 +63,9 @@ class World:
             **fields,
         )
         async with self.rt.sessions.begin() as session:
-            return await pipelines.create(session, self.rt.blobs, TEAM, request, lease=LEASE)
+            return await pipelines.create(
+                session, self.rt.blobs, TEAM, request, lease=LEASE, destination=Destination(OPENAI)
+            )
 
     async def reload(self, pipeline_id: str) -> Pipeline:
         async with self.rt.sessions() as session:
@@ -100,7 +103,7 @@ class World:
     async def submit(self, job_id: str) -> str:
         """The worker's first step; returns the provider's job id."""
         await lifecycle.advance(self.rt, job_id)
-        remote = (await self.job(job_id)).openai_job_id
+        remote = (await self.job(job_id)).provider_job_id
         assert remote is not None
         return remote
 
@@ -123,7 +126,7 @@ async def world(backing: Backing, root: Path, provider: FakeProvider) -> AsyncIt
         rt = Runtime(
             engine=engine,
             sessions=session_factory(engine),
-            provider=provider,
+            providers={"openai": provider},
             blobs=BlobStore(root),
             timing=TIMING,
             hooks=HOOKS,

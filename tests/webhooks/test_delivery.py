@@ -181,7 +181,7 @@ def test_job_status_events_are_announced_with_the_job_and_its_sequence(clean: Ba
             written += await jobs_repo.add_events(
                 session,
                 job_id,
-                [mirrored(remote), status_event(JobStatus.RUNNING, "running")],
+                [mirrored(remote, "openai"), status_event(JobStatus.RUNNING, "running")],
             )
         assert written == 3  # add_events still counts every row it wrote
         async with rt.sessions() as session:

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from pydantic import SecretStr
 from sqlalchemy import event, make_url, text
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlalchemy.pool import NullPool, QueuePool
@@ -18,7 +19,9 @@ from service.config import Settings
 from service.jobs.polling import CONCURRENCY
 from service.jobs.timing import Timing
 from service.pipelines.hooks import on_job_finished
+from service.providers.azure import AzureOpenAIProvider
 from service.providers.base import FineTuningProvider
+from service.providers.openai import OpenAIProvider
 from service.webhooks.backoff import RetryPolicy
 from tests.jobs.fakes import FakeProvider
 from tests.support.services import Backing
@@ -46,7 +49,7 @@ class Built:
 def built(monkeypatch: pytest.MonkeyPatch) -> Built:
     record = Built(settings=[], provider=ClosingProvider(), disposed=[])
 
-    def build(settings: Settings) -> FineTuningProvider:
+    def build(settings: Settings, name: str = "openai") -> FineTuningProvider:
         record.settings.append(settings)
         return record.provider
 
@@ -73,6 +76,7 @@ def test_job_runtime_is_built_from_settings_and_closes_what_it_opened(
         lease_seconds=90,
         retry_base_seconds=3,
         retry_max_seconds=40,
+        openai_api_key=SecretStr("sk-test"),  # OpenAI configured, Azure not
     )
 
     async def scenario() -> None:
@@ -84,7 +88,7 @@ def test_job_runtime_is_built_from_settings_and_closes_what_it_opened(
             assert rt.timing == Timing(poll_interval=7, lease=90, retry_base=3, retry_max=40)
             assert rt.blobs.root == tmp_path / "blobs"
             assert rt.hooks.on_finished == (on_job_finished,)  # pipelines advance
-            assert rt.provider is built.provider and built.settings == [settings]
+            assert rt.providers == {"openai": built.provider} and built.settings == [settings]
             assert built.disposed == [] and not built.provider.closed
 
     asyncio.run(scenario())
@@ -95,7 +99,9 @@ def test_job_runtime_is_built_from_settings_and_closes_what_it_opened(
 def test_a_runtime_is_closed_when_the_job_raises(
     clean: Backing, tmp_path: Path, built: Built
 ) -> None:
-    settings = Settings(database_url=clean.database_url, blob_dir=tmp_path)
+    settings = Settings(
+        database_url=clean.database_url, blob_dir=tmp_path, openai_api_key=SecretStr("sk-test")
+    )
 
     async def scenario() -> None:
         async with runtimes.job_runtime(settings) as rt:
@@ -154,3 +160,30 @@ def test_a_runtime_needs_a_database_url(monkeypatch: pytest.MonkeyPatch) -> None
     for enter in (enter_job_runtime, enter_delivery_runtime):
         with pytest.raises(RuntimeError, match="FTJOBS_DATABASE_URL is not set"):
             asyncio.run(enter())
+
+
+def test_a_runtime_has_a_client_for_each_configured_provider(
+    clean: Backing, tmp_path: Path
+) -> None:
+    settings = Settings(
+        database_url=clean.database_url,
+        blob_dir=tmp_path,
+        openai_api_key=SecretStr("sk-test"),
+        azure_openai_endpoint="http://127.0.0.1:9",
+        azure_openai_api_key=SecretStr("azure-key"),
+    )
+
+    async def scenario() -> None:
+        async with runtimes.job_runtime(settings) as rt:
+            assert sorted(rt.providers) == ["azure", "openai"]
+            assert isinstance(rt.providers["azure"], AzureOpenAIProvider)
+            assert type(rt.providers["openai"]) is OpenAIProvider
+
+    asyncio.run(scenario())
+    unconfigured = Settings(database_url=clean.database_url, blob_dir=tmp_path)
+
+    async def nothing_configured() -> None:
+        async with runtimes.job_runtime(unconfigured) as rt:
+            assert rt.providers == {}
+
+    asyncio.run(nothing_configured())

@@ -48,7 +48,7 @@ def provider(monkeypatch: pytest.MonkeyPatch) -> FakeProvider:
     """The scripted provider every runtime of the test gets, in place of OpenAI's."""
     fake = FakeProvider()
 
-    def build(settings: Settings) -> FineTuningProvider:
+    def build(settings: Settings, name: str = "openai") -> FineTuningProvider:
         return fake
 
     monkeypatch.setattr(runtimes, "build_provider", build)
@@ -69,7 +69,7 @@ def test_advance_job_submits_a_pending_job(
     tasks.advance_job(job_id)
     job = asyncio.run(reload_job(clean, job_id))
     assert job.status == "validating_files"
-    assert job.openai_job_id in provider.jobs
+    assert job.provider_job_id in provider.jobs
     assert provider.calls.count("upload_file") == provider.calls.count("create_job") == 1
     # Picked up: a change made from now on gets a wake-up of its own.
     assert not redis.exists(queue.waiting_key(job_id))
@@ -82,7 +82,7 @@ def test_poll_jobs_refreshes_a_batch_from_the_job_list(
     for job_id in ids:
         tasks.advance_job(job_id)
     first = asyncio.run(reload_job(clean, ids[0]))
-    provider.finish(first.openai_job_id or "", "running")
+    provider.finish(first.provider_job_id or "", "running")
     provider.calls.clear()
     redis = mark_waiting(clean, ids[1])
     tasks.poll_jobs(ids)
