@@ -1,0 +1,135 @@
+"""GET /v1/providers and a job's provider on the real database: what each provider takes, the
+default that moves on when OpenAI closes (the clock is set, not the calendar), and the 422s a
+job gets up front, with nothing written."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+from litestar.testing import TestClient
+from pydantic import SecretStr
+
+from service.api.app import create_app
+from service.config import Settings
+from tests.api.conftest import Client, Keys, auth
+from tests.api.helpers import assert_problem, create_job, dataset_id
+
+BEFORE = datetime(2026, 12, 3, tzinfo=UTC)
+AFTER_OPENAI = datetime(2027, 1, 7, tzinfo=UTC)
+AZURE = {
+    "azure_openai_endpoint": "http://127.0.0.1:9",
+    "azure_openai_api_key": SecretStr("azure-test-key"),
+}
+
+
+def client_at(settings: Settings, when: datetime, **changes: Any) -> Iterator[Client]:
+    with TestClient(create_app(settings.model_copy(update=changes), clock=lambda: when)) as client:
+        yield client
+
+
+@pytest.fixture
+def with_azure(settings: Settings) -> Iterator[Client]:
+    yield from client_at(settings, BEFORE, **AZURE)
+
+
+@pytest.fixture
+def after_openai(settings: Settings) -> Iterator[Client]:
+    yield from client_at(settings, AFTER_OPENAI, **AZURE)
+
+
+def providers(client: Client, key: str) -> dict[str, Any]:
+    response = client.get("/v1/providers", headers=auth(key))
+    assert response.status_code == 200, response.text
+    body: dict[str, Any] = response.json()
+    return body
+
+
+def test_each_provider_says_what_it_takes(client: Client, keys: Keys) -> None:
+    body = providers(client, keys.team_a)
+    by_name = {p["name"]: p for p in body["data"]}
+    assert body["default_provider"] == "openai"
+    openai, azure = by_name["openai"], by_name["azure"]
+    assert (openai["configured"], azure["configured"]) == (True, False)
+    assert azure["settings"][0] == "FTJOBS_AZURE_OPENAI_ENDPOINT"
+    assert openai["capabilities"]["pause_resume"] is True
+    assert openai["end_dates"]["no_new_jobs_from"] == "2027-01-06"
+    assert openai["end_dates"]["takes_new_jobs"] is True
+    assert "gpt-4.1-mini-2025-04-14" in openai["models"]["dpo"]
+    beta = next(h for h in openai["hyperparameters"] if h["name"] == "beta")
+    assert (beta["methods"], beta["minimum"], beta["maximum"]) == (["dpo"], 0, 2)
+    assert beta["exclusive_minimum"] is True
+    training_type = next(h for h in azure["hyperparameters"] if h["name"] == "training_type")
+    assert training_type["choices"] == ["standard", "globalstandard", "developer"]
+    assert azure["suffix"] == {"max_length": 18, "characters": "letters, digits, - and _"}
+
+
+def test_the_default_moves_on_when_openai_closes(after_openai: Client, keys: Keys) -> None:
+    body = providers(after_openai, keys.team_a)
+    assert body["default_provider"] == "azure"
+    openai = next(p for p in body["data"] if p["name"] == "openai")
+    assert openai["end_dates"]["takes_new_jobs"] is False
+    accepted = create_job(after_openai, keys.team_a)  # names no provider
+    assert accepted.status_code == 202, accepted.text
+    assert accepted.json()["provider"] == "azure"
+    refused = create_job(after_openai, keys.team_a, provider="openai")
+    problem = assert_problem(refused, 422)
+    [error] = problem["errors"]
+    assert (error["code"], error["path"]) == ("provider_ended", "/provider")
+    assert "2027-01-06" in error["message"]
+
+
+def test_a_job_on_azure_is_listed_and_filtered(with_azure: Client, keys: Keys) -> None:
+    training = dataset_id(with_azure, keys.team_a)
+    azure = create_job(
+        with_azure,
+        keys.team_a,
+        training_dataset_id=training,
+        provider="azure",
+        hyperparameters={"training_type": "developer", "beta": 0.1},
+        suffix="prefs-v2",
+    )
+    assert azure.status_code == 202, azure.text
+    job = azure.json()
+    assert (job["provider"], job["provider_job_id"], job["openai_job_id"]) == ("azure", None, None)
+    assert create_job(with_azure, keys.team_a, training_dataset_id=training).status_code == 202
+    listed = with_azure.get("/v1/jobs?provider=azure", headers=auth(keys.team_a)).json()["data"]
+    assert [j["id"] for j in listed] == [job["id"]]
+    stats = with_azure.get("/v1/stats", headers=auth(keys.team_a)).json()
+    assert stats["jobs"]["by_provider"] == {"azure": 1, "openai": 1}
+
+
+@pytest.mark.parametrize(
+    ("fields", "code", "path", "words"),
+    [
+        ({"provider": "fireworks"}, "unknown_provider", "/provider", "known: openai, azure"),
+        ({"provider": "azure"}, "provider_not_configured", "/provider", "AZURE_OPENAI_ENDPOINT"),
+        ({"model": "gpt-4.1-nano-2025-04-14"}, "unsupported_model", "/model", "gpt-4.1-2025"),
+        (
+            {"hyperparameters": {"training_type": "standard"}},
+            "unknown_hyperparameter",
+            "/hyperparameters/training_type",
+            "OpenAI has no hyperparameter",
+        ),
+    ],
+)
+def test_a_job_its_provider_would_refuse_is_422_and_writes_nothing(
+    client: Client, keys: Keys, fields: dict[str, Any], code: str, path: str, words: str
+) -> None:
+    training = dataset_id(client, keys.team_a)
+    problem = assert_problem(
+        create_job(client, keys.team_a, training_dataset_id=training, **fields), 422
+    )
+    [error] = problem["errors"]
+    assert (error["code"], error["path"]) == (code, path)
+    assert words in error["message"]
+    assert client.get("/v1/jobs", headers=auth(keys.team_a)).json()["data"] == []
+
+
+def test_an_azure_suffix_follows_azures_rule(with_azure: Client, keys: Keys) -> None:
+    problem = assert_problem(
+        create_job(with_azure, keys.team_a, provider="azure", suffix="my.suffix"), 422
+    )
+    assert [(e["code"], e["path"]) for e in problem["errors"]] == [("invalid_suffix", "/suffix")]
