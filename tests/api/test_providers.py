@@ -133,3 +133,20 @@ def test_an_azure_suffix_follows_azures_rule(with_azure: Client, keys: Keys) -> 
         create_job(with_azure, keys.team_a, provider="azure", suffix="my.suffix"), 422
     )
     assert [(e["code"], e["path"]) for e in problem["errors"]] == [("invalid_suffix", "/suffix")]
+
+
+def test_a_pipeline_runs_both_stages_at_its_provider(with_azure: Client, keys: Keys) -> None:
+    source = dataset_id(with_azure, keys.team_a)
+    body = {"dataset_id": source, "model": "gpt-4.1-mini-2025-04-14", "provider": "azure"}
+    created = with_azure.post("/v1/pipelines", json=body, headers=auth(keys.team_a))
+    assert created.status_code == 202, created.text
+    pipeline = created.json()
+    assert pipeline["provider"] == "azure"
+    sft = with_azure.get(f"/v1/jobs/{pipeline['sft_job_id']}", headers=auth(keys.team_a)).json()
+    assert (sft["provider"], sft["method"]) == ("azure", "sft")
+    # A base Azure tunes with SFT only could never reach its DPO stage: refused up front.
+    nano = body | {"model": "gpt-4.1-nano-2025-04-14"}
+    problem = assert_problem(
+        with_azure.post("/v1/pipelines", json=nano, headers=auth(keys.team_a)), 422
+    )
+    assert [(e["code"], e["path"]) for e in problem["errors"]] == [("unsupported_model", "/model")]
