@@ -9,7 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from service.blobstore import BlobStore
 from service.datasets import repository as datasets_repo
-from service.datasets.overlap import Overlap, find_overlap
+from service.datasets.validator import Overlap, find_overlap
 from service.db.models import Job
 from service.jobs import repository
 from service.jobs.events import OVERLAP_EVENT, overlap_event

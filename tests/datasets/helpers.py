@@ -7,8 +7,8 @@ import json
 from pathlib import Path
 from typing import Any
 
-from service.datasets.ingest import IngestResult, SourceFormat, ingest_file
-from service.datasets.report import DatasetKind, ValidationReport
+from service.datasets.validator.ingest import IngestResult, SourceFormat, ingest_file
+from service.datasets.validator.report import DatasetKind, ValidationReport
 
 Row = dict[str, Any]
 # Byte-for-byte copies of shared/reference/peer-data (sources and licences in its README.txt).

@@ -10,8 +10,8 @@ from typing import Any, NamedTuple
 import msgspec
 import pytest
 
-from service.datasets.converters import common_prefix_len, detect
-from service.datasets.ingest import SourceFormat, ingest_file
+from service.datasets.validator.convert.formats import common_prefix_len, detect
+from service.datasets.validator.ingest import SourceFormat, ingest_file
 from tests.datasets.helpers import dpo, findings, jsonl
 
 U = {"role": "user", "content": "What is 2 + 2?"}

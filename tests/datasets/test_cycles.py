@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from service.datasets import aggregate
-from service.datasets.cycles import PreferenceGraphs, find_cycle
-from service.datasets.ingest import ingest_file
+from service.datasets.validator.dataset import aggregate
+from service.datasets.validator.dataset.cycles import PreferenceGraphs, find_cycle
+from service.datasets.validator.ingest import ingest_file
 from tests.datasets.helpers import dpo, findings, good, jsonl
 
 A, B, C, D = 11, 22, 33, 44

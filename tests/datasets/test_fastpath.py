@@ -11,17 +11,17 @@ from typing import Any
 import msgspec
 import pytest
 
-from service.datasets.aggregate import Aggregator
-from service.datasets.engine import BlockResult, Options
-from service.datasets.fastpath import plain_facts
-from service.datasets.formats import DPO_DECODER
-from service.datasets.jsonl import LineReader, Lines, LongLine
-from service.datasets.report import IssueSink
-from service.datasets.rowkeys import input_key, output_key, plain_parts
-from service.datasets.rules import normalize_ws, same_after_whitespace
-from service.datasets.runner import RANGE_BYTES, TAIL_RANGE_BYTES, split_ranges
-from service.datasets.simple_schema import simple_schema
-from service.datasets.validation import validate_line
+from service.datasets.validator.blocks import BlockResult, Options
+from service.datasets.validator.dataset.aggregate import Aggregator
+from service.datasets.validator.pool import RANGE_BYTES, TAIL_RANGE_BYTES, split_ranges
+from service.datasets.validator.reading.lines import LineReader, Lines, LongLine
+from service.datasets.validator.report import IssueSink
+from service.datasets.validator.row.keys import input_key, output_key, plain_parts
+from service.datasets.validator.row.line import validate_line
+from service.datasets.validator.row.plain import plain_facts
+from service.datasets.validator.row.rules import normalize_ws, same_after_whitespace
+from service.datasets.validator.row.simple_schema import simple_schema
+from service.datasets.validator.row.typed import DPO_DECODER
 from tests.datasets.helpers import STOCK_TOOL, call, dpo, edit, msg
 from tests.datasets.test_conformance import CASES, SFT_CASES
 
@@ -212,7 +212,7 @@ def test_ranges_cover_the_file_and_shrink_at_the_end(size: int, workers: int) ->
 
 def test_row_keys_survive_the_trip_to_the_parent() -> None:
     rows = [msgspec.json.encode(dpo(i)) for i in (1, 2, 1)]
-    from service.datasets.engine import process_lines
+    from service.datasets.validator.blocks import process_lines
 
     result = process_lines(rows, 1, Options(count_tokens=False))
     agg = Aggregator(Options(count_tokens=False))

@@ -5,7 +5,7 @@ from __future__ import annotations
 import io
 import json
 
-from service.datasets.overlap import SHOWN_LINES, Overlap, find_overlap
+from service.datasets.validator.dataset.overlap import SHOWN_LINES, Overlap, find_overlap
 from tests.datasets.helpers import dpo, good, jsonl, msg, sft
 
 

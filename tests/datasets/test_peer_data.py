@@ -12,7 +12,7 @@ from typing import Any
 import msgspec
 import pytest
 
-from service.datasets.ingest import ingest_file
+from service.datasets.validator.ingest import ingest_file
 from tests.datasets.helpers import PEER_DATA, findings, jsonl, run
 
 ORCA = PEER_DATA / "azure-foundry_orca_dpo_pairs_validation.jsonl"

@@ -6,19 +6,19 @@ import subprocess
 import sys
 from pathlib import Path
 
-from service.datasets.dedup import SeenTable
+from service.datasets.validator.dataset.dedup import SeenTable
 from tests.datasets.helpers import good, jsonl
 
 # In a fresh interpreter: the fork pool is only used by a process with one thread.
 CHECK_RELEASE = """
 import sys
 from pathlib import Path
-from service.datasets import engine, tokens
-from service.datasets.ingest import ingest_file
+from service.datasets.validator import blocks, tokens
+from service.datasets.validator.ingest import ingest_file
 
 result = ingest_file(Path(sys.argv[1]), None, workers=2)
 print(result.report.valid, result.report.stats.total_tokens > 0)
-print(engine._COUNTER is None, tokens.encoding.cache_info().currsize)
+print(blocks._COUNTER is None, tokens.encoding.cache_info().currsize)
 """
 
 

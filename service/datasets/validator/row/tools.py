@@ -13,10 +13,10 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 
 import msgspec
 
-from service.datasets.codes import issue
-from service.datasets.formats import UNSET, ChatMessage, OutputMessage, Tool, ToolCall
-from service.datasets.report import Issue
-from service.datasets.simple_schema import SimpleSchema, simple_schema
+from service.datasets.validator.codes import issue
+from service.datasets.validator.report import Issue
+from service.datasets.validator.row.simple_schema import SimpleSchema, simple_schema
+from service.datasets.validator.row.typed import UNSET, ChatMessage, OutputMessage, Tool, ToolCall
 
 if TYPE_CHECKING:
     from jsonschema.protocols import Validator

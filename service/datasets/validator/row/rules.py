@@ -10,8 +10,11 @@ from typing import NamedTuple
 
 import msgspec
 
-from service.datasets.codes import issue
-from service.datasets.formats import (
+from service.datasets.validator.codes import issue
+from service.datasets.validator.report import Issue
+from service.datasets.validator.row.keys import encoded_key, input_key, output_key, pair_key
+from service.datasets.validator.row.tools import ToolBox, check_calls, check_tool_ids, check_tools
+from service.datasets.validator.row.typed import (
     UNSET,
     ChatMessage,
     Content,
@@ -21,9 +24,6 @@ from service.datasets.formats import (
     SftRow,
     text_of,
 )
-from service.datasets.report import Issue
-from service.datasets.rowkeys import encoded_key, input_key, output_key, pair_key
-from service.datasets.rules_tools import ToolBox, check_calls, check_tool_ids, check_tools
 
 SPECIAL_TOKEN = re.compile(r"<\|(?:endoftext|endofprompt|fim_prefix|fim_middle|fim_suffix)\|>")
 _PREFIX = 16

@@ -9,7 +9,7 @@ from typing import Any, BinaryIO, Literal, NamedTuple
 
 import msgspec
 
-from service.datasets.jsonl import BOM, LineReader, LongLine
+from service.datasets.validator.reading.lines import BOM, LineReader, LongLine
 
 Container = Literal["jsonl", "json_array", "json_values"]
 _DECODER = msgspec.json.Decoder()

@@ -16,8 +16,7 @@ from collections.abc import Callable, Iterable
 from concurrent.futures import Executor, Future, ProcessPoolExecutor
 from pathlib import Path
 
-from service.datasets.aggregate import Aggregator
-from service.datasets.engine import (
+from service.datasets.validator.blocks import (
     BlockResult,
     Options,
     process_block,
@@ -25,7 +24,8 @@ from service.datasets.engine import (
     release_shared_counter,
     shared_counter,
 )
-from service.datasets.jsonl import Block, LongLine
+from service.datasets.validator.dataset.aggregate import Aggregator
+from service.datasets.validator.reading.lines import Block, LongLine
 
 # Below this, starting workers (each loads the tokenizer) costs more than it saves.
 POOL_THRESHOLD_BYTES = 16 << 20

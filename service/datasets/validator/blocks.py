@@ -15,14 +15,14 @@ from pathlib import Path
 
 import msgspec
 
-from service.datasets import heap
-from service.datasets.codes import issue
-from service.datasets.jsonl import LineReader, LongLine, RangeFile
-from service.datasets.report import DEFAULT_CAP_PER_CODE, DatasetKind, Issue, IssueSink
-from service.datasets.rowkeys import key_probe
-from service.datasets.rules import RowFacts
-from service.datasets.tokens import DEFAULT_EXAMPLE_LIMIT, TokenCounter, encoding
-from service.datasets.validation import validate_line
+from service.datasets.validator import heap
+from service.datasets.validator.codes import issue
+from service.datasets.validator.reading.lines import LineReader, LongLine, RangeFile
+from service.datasets.validator.report import DEFAULT_CAP_PER_CODE, DatasetKind, Issue, IssueSink
+from service.datasets.validator.row.keys import key_probe
+from service.datasets.validator.row.line import validate_line
+from service.datasets.validator.row.rules import RowFacts
+from service.datasets.validator.tokens import DEFAULT_EXAMPLE_LIMIT, TokenCounter, encoding
 
 
 @dataclass(frozen=True)

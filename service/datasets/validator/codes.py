@@ -5,7 +5,7 @@ Codes are stable API: clients match on them. Add new ones; never rename or reuse
 
 from __future__ import annotations
 
-from service.datasets.report import Issue, Severity
+from service.datasets.validator.report import Issue, Severity
 
 CODES: dict[str, tuple[Severity, str]] = {
     # The file as a whole, and JSON Lines hygiene.

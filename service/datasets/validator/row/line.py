@@ -8,13 +8,24 @@ from typing import NamedTuple
 
 import msgspec
 
-from service.datasets import structure
-from service.datasets.codes import issue
-from service.datasets.fastpath import plain_facts
-from service.datasets.formats import ANY_DECODER, DPO_DECODER, SFT_DECODER, DpoRow, SftRow
-from service.datasets.jsonchecks import check_duplicate_keys, decode_failure, keys_in, row_keys
-from service.datasets.report import DatasetKind, Issue
-from service.datasets.rules import RowFacts, check_dpo, check_sft
+from service.datasets.validator.codes import issue
+from service.datasets.validator.report import DatasetKind, Issue
+from service.datasets.validator.row.decoding import (
+    check_duplicate_keys,
+    decode_failure,
+    keys_in,
+    row_keys,
+)
+from service.datasets.validator.row.plain import plain_facts
+from service.datasets.validator.row.rules import RowFacts, check_dpo, check_sft
+from service.datasets.validator.row.typed import (
+    ANY_DECODER,
+    DPO_DECODER,
+    SFT_DECODER,
+    DpoRow,
+    SftRow,
+)
+from service.datasets.validator.row.walk import walk_row
 
 Row = DpoRow | SftRow
 
@@ -69,7 +80,7 @@ def _slow_path(raw: bytes, line: int, kind: DatasetKind, issues: list[Issue]) ->
     if dup is not None:
         issues.append(dup)
         return None  # which value counts is ambiguous: judging the rest would guess
-    walk = structure.walk_row(obj, kind, line)
+    walk = walk_row(obj, kind, line)
     issues.extend(walk.issues)
     if walk.failed:
         return None

@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 
 import msgspec
 
-from service.datasets.formats import (
+from service.datasets.validator.row.typed import (
     INPUT_ROLES,
     UNSET,
     ChatMessage,

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import msgspec
 
-from service.datasets.formats import UNSET, DpoInput, OutputMessage
+from service.datasets.validator.row.typed import UNSET, DpoInput, OutputMessage
 
 _ENCODER = msgspec.json.Encoder()
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from array import array
 
-from service.datasets import heap
+from service.datasets.validator import heap
 
 
 def _slot(key: int, mask: int) -> int:

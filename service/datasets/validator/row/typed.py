@@ -13,7 +13,7 @@ from typing import Annotated, Any, Literal
 import msgspec
 from msgspec import UNSET, Meta, UnsetType
 
-from service.datasets.report import DatasetKind
+from service.datasets.validator.report import DatasetKind
 
 __all__ = [
     "UNSET",

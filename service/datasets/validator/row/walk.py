@@ -10,10 +10,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from service.datasets.codes import issue, pointer
-from service.datasets.converters import FOREIGN_FORMATS, detect
-from service.datasets.formats import INPUT_ROLES
-from service.datasets.report import DatasetKind, Issue
+from service.datasets.validator.codes import issue, pointer
+from service.datasets.validator.convert.formats import FOREIGN_FORMATS, detect
+from service.datasets.validator.report import DatasetKind, Issue
+from service.datasets.validator.row.typed import INPUT_ROLES
 
 INPUT_KEYS = frozenset(
     ("role", "content", "name", "tool_calls", "tool_call_id", "function_call", "weight")

@@ -11,10 +11,16 @@ from typing import BinaryIO
 
 import msgspec
 
-from service.datasets.converters import CONVERTERS, Converter, Drop, detect
-from service.datasets.jsonl import BOM, DEFAULT_MAX_LINE
-from service.datasets.report import DEFAULT_CAP_PER_CODE, ConversionReport, DroppedRow
-from service.datasets.sources import Container, SourceRow, json_rows, jsonl_rows, sniff
+from service.datasets.validator.convert.formats import CONVERTERS, Converter, Drop, detect
+from service.datasets.validator.reading.lines import BOM, DEFAULT_MAX_LINE
+from service.datasets.validator.reading.source_rows import (
+    Container,
+    SourceRow,
+    json_rows,
+    jsonl_rows,
+    sniff,
+)
+from service.datasets.validator.report import DEFAULT_CAP_PER_CODE, ConversionReport, DroppedRow
 
 _ENCODER = msgspec.json.Encoder()
 _HEAD = 1 << 16

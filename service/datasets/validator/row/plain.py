@@ -11,9 +11,9 @@ general path accepts without a single issue, with the same facts: the tests comp
 
 from __future__ import annotations
 
-from service.datasets.formats import UNSET, DpoRow, OutputMessage
-from service.datasets.rowkeys import plain_parts
-from service.datasets.rules import RowFacts, repeats, same_after_whitespace
+from service.datasets.validator.row.keys import plain_parts
+from service.datasets.validator.row.rules import RowFacts, repeats, same_after_whitespace
+from service.datasets.validator.row.typed import UNSET, DpoRow, OutputMessage
 
 # Quotes every plain row has besides 8 per input message (its keys role and content, its
 # strings role and content): the keys input, messages, preferred_output and

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from service.datasets.codes import issue
-from service.datasets.cycles import PreferenceGraphs
-from service.datasets.dedup import SeenTable
-from service.datasets.engine import BlockResult, Options, RowKeys, long_line_issue
-from service.datasets.report import DatasetStats, IssueSink, ValidationReport
-from service.datasets.tokens import default_epochs
+from service.datasets.validator.blocks import BlockResult, Options, RowKeys, long_line_issue
+from service.datasets.validator.codes import issue
+from service.datasets.validator.dataset.cycles import PreferenceGraphs
+from service.datasets.validator.dataset.dedup import SeenTable
+from service.datasets.validator.report import DatasetStats, IssueSink, ValidationReport
+from service.datasets.validator.tokens import default_epochs
 
 MIN_EXAMPLES = 10
 BOM_MESSAGE = (

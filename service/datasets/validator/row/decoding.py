@@ -16,9 +16,15 @@ from typing import Any
 from msgspec import UNSET
 from msgspec.structs import astuple
 
-from service.datasets.codes import issue
-from service.datasets.formats import ChatMessage, DpoRow, OutputMessage, SftRow, TextPart
-from service.datasets.report import Issue
+from service.datasets.validator.codes import issue
+from service.datasets.validator.report import Issue
+from service.datasets.validator.row.typed import (
+    ChatMessage,
+    DpoRow,
+    OutputMessage,
+    SftRow,
+    TextPart,
+)
 
 _BYTE_AT = re.compile(r"\(byte (\d+)\)")
 _SPACED_KEY = re.compile(rb'"[ \t\r\n]+:')

@@ -16,10 +16,10 @@ from dataclasses import dataclass
 
 import msgspec
 
-from service.datasets.formats import DPO_DECODER, SFT_DECODER, DpoRow, SftRow, text_of
-from service.datasets.jsonl import BOM
-from service.datasets.report import DatasetKind
-from service.datasets.rowkeys import encoded_key, input_key, output_key, pair_key
+from service.datasets.validator.reading.lines import BOM
+from service.datasets.validator.report import DatasetKind
+from service.datasets.validator.row.keys import encoded_key, input_key, output_key, pair_key
+from service.datasets.validator.row.typed import DPO_DECODER, SFT_DECODER, DpoRow, SftRow, text_of
 
 # Lines named in the report; the counts are exact.
 SHOWN_LINES = 20

@@ -12,19 +12,19 @@ from typing import Any, BinaryIO
 
 import msgspec
 
-from service.datasets.aggregate import Aggregator
-from service.datasets.codes import issue
-from service.datasets.convert import Conversion
-from service.datasets.converters import SourceFormat
-from service.datasets.engine import Options
-from service.datasets.jsonl import BOM, DEFAULT_BLOCK_BYTES, Block
-from service.datasets.report import (
+from service.datasets.validator.blocks import Options
+from service.datasets.validator.codes import issue
+from service.datasets.validator.convert.formats import SourceFormat
+from service.datasets.validator.convert.stream import Conversion
+from service.datasets.validator.dataset.aggregate import Aggregator
+from service.datasets.validator.pool import run_blocks, run_file
+from service.datasets.validator.reading.lines import BOM, DEFAULT_BLOCK_BYTES, Block
+from service.datasets.validator.report import (
     DEFAULT_CAP_PER_CODE,
     ConversionReport,
     DatasetKind,
     ValidationReport,
 )
-from service.datasets.runner import run_blocks, run_file
 
 __all__ = ["DatasetKind", "IngestResult", "SourceFormat", "ingest_file"]
 
