@@ -21,7 +21,7 @@ async def check_overlap(
     sessions: async_sessionmaker[AsyncSession], blobs: BlobStore, job: Job, validation_id: str
 ) -> None:
     """Once per job, before anything is sent: a warning event when validation prompts are
-    also in the training data (the job still runs; see `datasets.overlap`)."""
+    also in the training data (the job still runs; see `datasets.validator.dataset.overlap`)."""
     async with sessions() as session:
         if await repository.has_event(session, job.id, OVERLAP_EVENT):
             return

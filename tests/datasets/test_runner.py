@@ -13,12 +13,12 @@ from tests.datasets.helpers import good, jsonl
 CHECK_RELEASE = """
 import sys
 from pathlib import Path
-from service.datasets.validator import blocks, tokens
+from service.datasets.validator import tokens
 from service.datasets.validator.ingest import ingest_file
 
 result = ingest_file(Path(sys.argv[1]), None, workers=2)
 print(result.report.valid, result.report.stats.total_tokens > 0)
-print(blocks._COUNTER is None, tokens.encoding.cache_info().currsize)
+print(tokens._COUNTER is None, tokens.encoding.cache_info().currsize)
 """
 
 

@@ -7,7 +7,6 @@ parent over those keys, in file order.
 
 from __future__ import annotations
 
-import gc
 from array import array
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -15,14 +14,12 @@ from pathlib import Path
 
 import msgspec
 
-from service.datasets.validator import heap
 from service.datasets.validator.codes import issue
 from service.datasets.validator.reading.lines import LineReader, LongLine, RangeFile
 from service.datasets.validator.report import DEFAULT_CAP_PER_CODE, DatasetKind, Issue, IssueSink
-from service.datasets.validator.row.keys import key_probe
+from service.datasets.validator.row.keys import RowFacts, key_probe
 from service.datasets.validator.row.line import validate_line
-from service.datasets.validator.row.rules import RowFacts
-from service.datasets.validator.tokens import DEFAULT_EXAMPLE_LIMIT, TokenCounter, encoding
+from service.datasets.validator.tokens import DEFAULT_EXAMPLE_LIMIT, TokenCounter, shared_counter
 
 
 @dataclass(frozen=True)
@@ -91,7 +88,7 @@ class BlockResult:
     max_tokens: int = 0
     max_line: int | None = None
     # Row keys hash strings with this process's hash secret: blocks are only comparable
-    # with blocks whose probe is equal (see rowkeys).
+    # with blocks whose probe is equal (see row.keys).
     probe: int = field(default_factory=key_probe)
 
     def absorb(self, later: BlockResult) -> None:
@@ -129,28 +126,6 @@ _SPACE = frozenset(b" \t\n\r\x0b\x0c")  # what bytes.strip() strips
 
 def replace_line(item: Issue, offset: int) -> Issue:
     return item if item.line is None else msgspec.structs.replace(item, line=item.line + offset)
-
-
-_COUNTER: TokenCounter | None = None
-
-
-def shared_counter() -> TokenCounter:
-    # One per process: loading the ranks takes ~0.3 s.
-    global _COUNTER
-    if _COUNTER is None:
-        _COUNTER = TokenCounter()
-    return _COUNTER
-
-
-def release_shared_counter() -> None:
-    """Let this process's tokenizer go and give its memory back to the OS. For the parent of
-    forked workers, which keep their copies and do all the counting: it then folds results in
-    ~30 MB instead of ~75, which leaves room for the duplicate tables of a large file."""
-    global _COUNTER
-    _COUNTER = None
-    encoding.cache_clear()
-    gc.collect()
-    heap.trim()
 
 
 def process_range(path: Path, start: int, end: int, opts: Options) -> BlockResult:

@@ -16,16 +16,10 @@ from collections.abc import Callable, Iterable
 from concurrent.futures import Executor, Future, ProcessPoolExecutor
 from pathlib import Path
 
-from service.datasets.validator.blocks import (
-    BlockResult,
-    Options,
-    process_block,
-    process_range,
-    release_shared_counter,
-    shared_counter,
-)
+from service.datasets.validator.blocks import BlockResult, Options, process_block, process_range
 from service.datasets.validator.dataset.aggregate import Aggregator
 from service.datasets.validator.reading.lines import Block, LongLine
+from service.datasets.validator.tokens import release_shared_counter, shared_counter
 
 # Below this, starting workers (each loads the tokenizer) costs more than it saves.
 POOL_THRESHOLD_BYTES = 16 << 20

@@ -12,11 +12,15 @@ How an example is counted (OpenAI's chat accounting, as in its cookbook):
   is an estimate within a few percent);
 - a DPO example = input + tools + preferred + non-preferred; the per-example limit applies to
   the longer of the two sequences OpenAI trains on: input + tools + one output.
+
+A process keeps one counter for every block it validates (`shared_counter`); the parent of
+forked workers, which counts nothing itself, lets its copy go (`release_shared_counter`).
 """
 
 from __future__ import annotations
 
 import binascii
+import gc
 import gzip
 import hashlib
 import io
@@ -28,6 +32,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 
 import msgspec
 
+from service.datasets.validator import heap
 from service.datasets.validator.row.typed import (
     INPUT_ROLES,
     UNSET,
@@ -201,6 +206,28 @@ class TokenCounter:
             return RowTokens(n, t, outs)
         n, t = self._conversation(row.messages, row.tools)
         return RowTokens(n, t, ())
+
+
+_COUNTER: TokenCounter | None = None
+
+
+def shared_counter() -> TokenCounter:
+    # One per process: loading the ranks takes ~0.3 s.
+    global _COUNTER
+    if _COUNTER is None:
+        _COUNTER = TokenCounter()
+    return _COUNTER
+
+
+def release_shared_counter() -> None:
+    """Let this process's tokenizer go and give its memory back to the OS. For the parent of
+    forked workers, which keep their copies and do all the counting: it then folds results in
+    ~30 MB instead of ~75, which leaves room for the duplicate tables of a large file."""
+    global _COUNTER
+    _COUNTER = None
+    encoding.cache_clear()
+    gc.collect()
+    heap.trim()
 
 
 def default_epochs(examples: int) -> int:

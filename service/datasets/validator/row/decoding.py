@@ -4,7 +4,7 @@ msgspec (like most fast parsers) keeps the last of duplicate keys silently. Chec
 with a slow pair-preserving parser would halve throughput, so the general path compares the
 number of `":` sequences in the raw line with the number of keys the decoded row holds; only a
 mismatch (or a key spaced from its colon, which that count misses) pays for the exact check.
-The common row never gets here: `fastpath` has an exact count of its own.
+The common row never gets here: `plain` has an exact count of its own.
 """
 
 from __future__ import annotations

@@ -12,11 +12,25 @@ duplicates. Keys are signed 64-bit ints, as `hash()` returns them.
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import msgspec
 
 from service.datasets.validator.row.typed import UNSET, DpoInput, OutputMessage
 
 _ENCODER = msgspec.json.Encoder()
+
+
+class RowFacts(NamedTuple):
+    """What the dataset-level checks need from one row: 64-bit keys and lengths."""
+
+    prompt_key: int
+    pair_key: int
+    reversed_key: int
+    preferred_chars: int
+    non_preferred_chars: int
+    preferred_key: int  # the outputs' own keys: the edges of the prompt's preference graph
+    non_preferred_key: int
 
 
 def key_probe() -> int:

@@ -16,8 +16,9 @@ from service.datasets.validator.row.decoding import (
     keys_in,
     row_keys,
 )
+from service.datasets.validator.row.keys import RowFacts
 from service.datasets.validator.row.plain import plain_facts
-from service.datasets.validator.row.rules import RowFacts, check_dpo, check_sft
+from service.datasets.validator.row.rules import check_dpo, check_sft
 from service.datasets.validator.row.typed import (
     ANY_DECODER,
     DPO_DECODER,
@@ -39,7 +40,7 @@ class LineResult(NamedTuple):
 def validate_line(raw: bytes, line: int, kind: DatasetKind, *, plain: bool = True) -> LineResult:
     """All findings for one line (without its line ending).
 
-    `plain=False` skips the fast path for common rows (`fastpath`): the tests check that both
+    `plain=False` skips the fast path for common rows (`plain`): the tests check that both
     ways give the same result.
     """
     decoder = DPO_DECODER if kind == "dpo" else SFT_DECODER

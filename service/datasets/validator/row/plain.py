@@ -2,7 +2,7 @@
 
 Nearly every row of a real dataset has the same shape (roles and string contents, no tools,
 names, tool calls or weights) and no finding at all. For such a row the general rules
-(`rules.check_dpo`, `jsonchecks.row_keys`) spend most of their time walking absent optional
+(`rules.check_dpo`, `decoding.row_keys`) spend most of their time walking absent optional
 fields and building paths nobody reads. `plain_facts` checks the same things for that shape
 only and gives up (returns None) as soon as a row leaves the shape or *might* have a finding;
 the general path then runs from scratch and reports it. So it may only ever accept a row the
@@ -11,8 +11,8 @@ general path accepts without a single issue, with the same facts: the tests comp
 
 from __future__ import annotations
 
-from service.datasets.validator.row.keys import plain_parts
-from service.datasets.validator.row.rules import RowFacts, repeats, same_after_whitespace
+from service.datasets.validator.row.keys import RowFacts, plain_parts
+from service.datasets.validator.row.rules import repeats, same_after_whitespace
 from service.datasets.validator.row.typed import UNSET, DpoRow, OutputMessage
 
 # Quotes every plain row has besides 8 per input message (its keys role and content, its
@@ -54,7 +54,7 @@ def plain_facts(row: DpoRow, raw: bytes) -> RowFacts | None:
         return None
     if _extra_key_possible(raw, _FIXED_QUOTES + 4 * len(parts), parts, a, b):
         return None
-    # = rowkeys.input_key, output_key and pair_key for this shape, inlined.
+    # = keys.input_key, output_key and pair_key for this shape, inlined.
     hp, ha, hb = hash(tuple(parts)), hash(a), hash(b)
     return RowFacts(hp, hash((hp, ha, hb)), hash((hp, hb, ha)), len(a), len(b), ha, hb)
 

@@ -6,13 +6,18 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from typing import NamedTuple
 
 import msgspec
 
 from service.datasets.validator.codes import issue
 from service.datasets.validator.report import Issue
-from service.datasets.validator.row.keys import encoded_key, input_key, output_key, pair_key
+from service.datasets.validator.row.keys import (
+    RowFacts,
+    encoded_key,
+    input_key,
+    output_key,
+    pair_key,
+)
 from service.datasets.validator.row.tools import ToolBox, check_calls, check_tool_ids, check_tools
 from service.datasets.validator.row.typed import (
     UNSET,
@@ -29,18 +34,6 @@ SPECIAL_TOKEN = re.compile(r"<\|(?:endoftext|endofprompt|fim_prefix|fim_middle|f
 _PREFIX = 16
 NO_TOOLS = ToolBox()  # shared by every row without tools; never modified
 _ENCODER = msgspec.json.Encoder()
-
-
-class RowFacts(NamedTuple):
-    """What the dataset-level checks need from one row: 64-bit keys and lengths."""
-
-    prompt_key: int
-    pair_key: int
-    reversed_key: int
-    preferred_chars: int
-    non_preferred_chars: int
-    preferred_key: int  # the outputs' own keys: the edges of the prompt's preference graph
-    non_preferred_key: int
 
 
 def normalize_ws(text: str) -> str:

@@ -2,7 +2,7 @@
 
 They are the validator's fast path: msgspec checks structure, types, allowed roles and list
 lengths in C. A line that decodes into them is structurally valid for profile `openai`; a line
-that does not is walked by `rules_dpo` / `rules_sft`, which report every problem with its path.
+that does not is walked by `walk`, which reports every problem with its path.
 The two must agree, and the conformance tests check that they do.
 """
 

@@ -1,6 +1,6 @@
 """The slow path: walk a decoded JSON row and report every structural problem with its path.
 
-It runs only for rows that the typed structs in `formats` refused, so it mirrors exactly what
+It runs only for rows that the typed structs in `typed` refused, so it mirrors exactly what
 those structs enforce (types, roles, list lengths, known keys). Unknown keys are reported and
 removed in place, so a row whose only problems are warnings can still be converted to the
 typed struct and go through the semantic rules.
