@@ -26,8 +26,6 @@ from service.datasets.validator.report import (
     ValidationReport,
 )
 
-__all__ = ["DatasetKind", "IngestResult", "SourceFormat", "ingest_file"]
-
 Progress = Callable[[int], None]
 
 
