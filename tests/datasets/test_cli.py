@@ -8,7 +8,7 @@ from pathlib import Path
 from click.testing import CliRunner
 
 from service.cli_datasets import convert_command, validate_command
-from service.datasets.validator.ingest import ingest_file
+from service.datasets.validator import ingest_file
 from tests.datasets.helpers import dpo, good, jsonl
 
 

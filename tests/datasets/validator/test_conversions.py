@@ -1,4 +1,6 @@
-"""Conversions into OpenAI DPO: each source layout, auto-detection, and rows that cannot go."""
+"""The conversion table: each source layout into OpenAI DPO through `ingest_file`, detected or
+named, its first converted row exactly, every row that cannot go, and the validator's verdict on
+the result."""
 
 from __future__ import annotations
 
@@ -10,8 +12,7 @@ from typing import Any, NamedTuple
 import msgspec
 import pytest
 
-from service.datasets.validator.convert.formats import common_prefix_len, detect
-from service.datasets.validator.ingest import SourceFormat, ingest_file
+from service.datasets.validator import SourceFormat, ingest_file
 from tests.datasets.helpers import dpo, findings, jsonl
 
 U = {"role": "user", "content": "What is 2 + 2?"}
@@ -418,40 +419,6 @@ def test_dropped_rows_are_capped_but_counted(tmp_path: Path) -> None:
     assert conv.dropped_total == 50 and len(conv.dropped) == 5
     assert result.report.counts_by_code["row_not_converted"] == 50
     assert result.report.errors_total == 50
-
-
-@pytest.mark.parametrize(
-    ("row", "expected"),
-    [
-        (TRL_STD, "trl"),
-        (TRL_CONV_IMPLICIT, "trl"),
-        (ARGILLA, "ultrafeedback"),
-        (H4, "ultrafeedback"),
-        (SHAREGPT, "sharegpt"),
-        (HH, "hh-rlhf"),
-        ({"chosen": "Human: hi\n\nAssistant: a", "rejected": "x"}, "hh-rlhf"),
-        (dpo(), "openai"),
-        ({"chosen_messages": [], "rejected_messages": []}, "trl"),
-        ({"x": 1}, None),
-        ([1], None),
-    ],
-)
-def test_detect(row: Any, expected: str | None) -> None:
-    assert detect(row) == expected
-
-
-@pytest.mark.parametrize(
-    ("a", "b", "n"),
-    [
-        ("same start a", "same start b", 10),
-        ("ab", "ab", 2),
-        ("x", "y", 0),
-        ("", "y", 0),
-        ("the cat", "the dog", 3),
-    ],
-)
-def test_common_prefix_does_not_end_inside_a_word_boundary(a: str, b: str, n: int) -> None:
-    assert common_prefix_len(a, b) == n
 
 
 def test_hh_rlhf_empty_reply_is_reported_on_its_line(tmp_path: Path) -> None:

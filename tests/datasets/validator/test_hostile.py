@@ -16,7 +16,7 @@ from typing import Any
 import msgspec
 import pytest
 
-from service.datasets.validator.ingest import IngestResult, SourceFormat, ingest_file
+from service.datasets.validator import IngestResult, SourceFormat, ingest_file
 from tests.datasets.helpers import dpo, findings, jsonl
 
 MB = 1 << 20

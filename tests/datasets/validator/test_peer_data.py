@@ -1,4 +1,4 @@
-"""The real files of shared/reference/peer-data (copied into peer_data/): verdicts, exact
+"""The real files in peer_data/ (sources and licences in its README.txt): verdicts, exact
 findings, conversions."""
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from typing import Any
 import msgspec
 import pytest
 
-from service.datasets.validator.ingest import ingest_file
+from service.datasets.validator import ingest_file
 from tests.datasets.helpers import PEER_DATA, findings, jsonl, run
 
 ORCA = PEER_DATA / "azure-foundry_orca_dpo_pairs_validation.jsonl"

@@ -1,20 +1,29 @@
-"""The pool: workers forked with the tokenizer, and a parent that then gives its copy back."""
+"""The pool: how many workers a file gets, byte ranges that cover it and shrink at the end, and
+workers forked with the tokenizer from a parent that then gives its copy back."""
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from pathlib import Path
 
-from service.datasets.validator.dataset.dedup import SeenTable
+import pytest
+
+from service.datasets.validator.pool import (
+    POOL_THRESHOLD_BYTES,
+    RANGE_BYTES,
+    TAIL_RANGE_BYTES,
+    split_ranges,
+    worker_count,
+)
 from tests.datasets.helpers import good, jsonl
 
 # In a fresh interpreter: the fork pool is only used by a process with one thread.
 CHECK_RELEASE = """
 import sys
 from pathlib import Path
-from service.datasets.validator import tokens
-from service.datasets.validator.ingest import ingest_file
+from service.datasets.validator import ingest_file, tokens
 
 result = ingest_file(Path(sys.argv[1]), None, workers=2)
 print(result.report.valid, result.report.stats.total_tokens > 0)
@@ -36,9 +45,19 @@ def test_the_parent_of_forked_workers_lets_its_tokenizer_go(tmp_path: Path) -> N
     assert out.stdout.split() == ["True", "True", "True", "0"], out.stderr
 
 
-def test_a_seen_table_slot_is_twelve_bytes() -> None:
-    """What the memory bound rests on: an 8-byte key and a 4-byte line per slot."""
-    table = SeenTable()
-    assert table._keys.itemsize + table._lines.itemsize == 12
-    table.add(1, 2**32 - 1)  # the largest line a slot holds
-    assert table.get(1) == 2**32 - 1
+@pytest.mark.parametrize("workers", [1, 2, 8])
+@pytest.mark.parametrize("size", [0, 1, RANGE_BYTES, 3 * RANGE_BYTES + 5, 40 * RANGE_BYTES + 1])
+def test_ranges_cover_the_file_and_shrink_at_the_end(size: int, workers: int) -> None:
+    ranges = split_ranges(size, workers)
+    starts, ends = [a for a, _ in ranges], [b for _, b in ranges]
+    assert starts == [0, *ends[:-1]][: len(starts)] and ends[-1:] == ([size] if size else [])
+    assert all(b - a <= RANGE_BYTES for a, b in ranges)
+    if workers > 1 and size > 2 * workers * RANGE_BYTES:
+        assert all(b - a <= TAIL_RANGE_BYTES for a, b in ranges[-2 * workers :])
+
+
+def test_small_files_run_inline_unless_workers_are_asked_for() -> None:
+    assert worker_count(POOL_THRESHOLD_BYTES - 1, None) == 1
+    assert worker_count(POOL_THRESHOLD_BYTES, None) == len(os.sched_getaffinity(0))
+    assert worker_count(0, 3) == 3
+    assert worker_count(10**9, 0) == 1

@@ -5,15 +5,8 @@ from __future__ import annotations
 
 import random
 from array import array
-from functools import partial
-from pathlib import Path
 
-import pytest
-
-from service.datasets.validator.dataset import aggregate
 from service.datasets.validator.dataset.cycles import PreferenceGraphs, find_cycle
-from service.datasets.validator.ingest import ingest_file
-from tests.datasets.helpers import dpo, findings, good, jsonl
 
 A, B, C, D = 11, 22, 33, 44
 
@@ -69,28 +62,6 @@ def test_the_store_is_bounded_and_says_from_which_line() -> None:
 
 def test_distinct_prompts_skip_the_search() -> None:
     assert list(graphs_of([(p, A, B) for p in range(1, 50)]).cycles()) == []
-
-
-def test_a_file_past_the_bound_says_where_cycle_checks_stop(
-    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
-) -> None:
-    monkeypatch.setattr(aggregate, "PreferenceGraphs", partial(PreferenceGraphs, max_edges=3))
-    rows = [*good(10), dpo(2, pref="A.", nonpref="B."), dpo(2, pref="B.", nonpref="A.")]
-    src = tmp_path / "rows.jsonl"
-    src.write_bytes(jsonl(rows))
-    report = ingest_file(src, None, count_tokens=False).report
-    assert findings(report) == [(4, "cycle_limit_reached"), (12, "contradictory_pair")]
-    [limit] = [i for i in report.warnings if i.code == "cycle_limit_reached"]
-    assert limit.message == "preference cycles are checked among the rows before line 4 only"
-
-
-def test_the_report_names_the_lines_of_a_cycle(tmp_path: Path) -> None:
-    rows = [*good(10), *(dpo(2, pref=p, nonpref=n) for p, n in [("A.", "B."), ("B.", "C.")])]
-    src = tmp_path / "rows.jsonl"
-    src.write_bytes(jsonl([*rows, dpo(2, pref="C.", nonpref="A.")]))
-    [cycle] = ingest_file(src, None, count_tokens=False).report.warnings
-    assert (cycle.line, cycle.code) == (13, "preference_cycle")
-    assert cycle.message.startswith("lines 11, 12 and 13 state preferences for the same input")
 
 
 def _has_cycle(edges: list[tuple[int, int, int]]) -> bool:
