@@ -13,8 +13,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from service.blobstore import BlobStore, discard
 from service.datasets import repository
-from service.datasets.converters import SOURCE_FORMATS
-from service.datasets.ingest import DatasetKind, IngestResult, SourceFormat, ingest_file
+from service.datasets.validator import (
+    SOURCE_FORMATS,
+    DatasetKind,
+    IngestResult,
+    SourceFormat,
+    ingest_file,
+)
 from service.db.models import Dataset
 from service.errors import FieldError, ServiceError, conflict, not_found
 from service.ids import new_id
