@@ -2,7 +2,7 @@
 
 A validation example the model was trained on measures memory, not generalisation: its loss
 looks better than the model is. Nobody checks this before the money is spent, so a job that
-names both files is checked before anything goes to OpenAI (see `jobs.preflight`). The verdict
+names both files is checked before anything goes to OpenAI (see `jobs.submission`). The verdict
 is a warning, not a refusal: reusing a prompt with other answers can be deliberate.
 
 The validation side is held in memory (two dicts of 64-bit keys), the training side streams
