@@ -17,6 +17,7 @@ from service.datasets.codes import issue
 from service.datasets.convert import Conversion
 from service.datasets.converters import SourceFormat
 from service.datasets.engine import Options
+from service.datasets.hints import csv_message, looks_like_csv
 from service.datasets.jsonl import BOM, DEFAULT_BLOCK_BYTES, Block
 from service.datasets.report import (
     DEFAULT_CAP_PER_CODE,
@@ -118,6 +119,8 @@ def _validate_jsonl(
     if first.strip().startswith(b"[") or first.strip() == b"{":
         agg.file_not_jsonl(first)
     else:
+        if looks_like_csv(first):  # said once; the lines are still judged
+            agg.sink.add(issue(1, None, "csv_not_jsonl", csv_message(first)))
         run_file(src, agg, opts, size=size, workers=workers, done=copier.copy_to)
     copier.copy_to(size)
     return agg

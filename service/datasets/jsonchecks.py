@@ -18,6 +18,7 @@ from msgspec.structs import astuple
 
 from service.datasets.codes import issue
 from service.datasets.formats import ChatMessage, DpoRow, OutputMessage, SftRow, TextPart
+from service.datasets.hints import objects_run_together, run_together_message
 from service.datasets.report import Issue
 
 _BYTE_AT = re.compile(r"\(byte (\d+)\)")
@@ -45,6 +46,8 @@ def decode_failure(raw: bytes, exc: Exception, line: int) -> Issue:
     if "truncated" in text:
         msg = "invalid JSON: the line ends before the value does (is one object split over lines?)"
         return issue(line, None, "invalid_json", msg)
+    if "trailing characters" in text and offset is not None and objects_run_together(raw, offset):
+        return issue(line, None, "invalid_json", run_together_message(offset))
     detail = text.removeprefix("JSON is malformed: ")
     where = f" at byte {offset + 1}" if offset is not None else ""
     return issue(line, None, "invalid_json", f"invalid JSON{where}: {detail}")

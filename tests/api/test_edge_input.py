@@ -10,8 +10,9 @@ import pytest
 
 from service.api import inputs
 from tests.api.conftest import Client, Keys, auth
-from tests.api.helpers import assert_problem, create_job
+from tests.api.helpers import assert_problem, create_job, upload
 from tests.api.routes import Operation, operations
+from tests.support.data import dpo_rows, jsonl
 
 NUL = "\u0000"
 JSON = {"Content-Type": "application/json"}
@@ -216,3 +217,15 @@ def test_the_nul_walk_names_keys_and_values() -> None:
     assert inputs.nul_pointer({f"k{NUL}": 1}) == f"/k{NUL}"
     assert inputs.nul_pointer(NUL) == ""
     assert inputs.nul_pointer({"a": ["b", 1, None, True]}) is None
+
+
+def test_a_nul_in_a_dataset_key_is_reported_not_a_500(client: Client, keys: Keys) -> None:
+    """The report, stored as jsonb, names the key; jsonb cannot hold U+0000 itself."""
+    rows = dpo_rows()
+    rows[0][f"x{NUL}y"] = 1
+    response = upload(client, keys.team_a, jsonl(rows))
+    assert response.status_code == 201, response.text
+    [warning] = response.json()["report"]["warnings"]
+    assert warning["code"] == "unknown_field" and warning["path"] == "/x\\u0000y"
+    read = client.get(f"/v1/datasets/{response.json()['id']}", headers=auth(keys.team_a))
+    assert read.json()["report"] == response.json()["report"]
