@@ -85,7 +85,9 @@ ROUTES: list[ControllerRouterHandler] = [
 
 async def before_request(request: Request[Any, Any, Any]) -> Response[None] | None:
     """Every route, before its handler (and before authentication): OPTIONS is answered here,
-    and NUL characters in path and query parameters are refused (service.api.inputs)."""
+    and NUL characters in path and query parameters are refused (service.api.inputs). Litestar
+    runs only the nearest layer's hook: a controller or route with its own must call this one
+    (tests/api/test_edge_input.py goes through every route)."""
     if request.method == HttpMethod.OPTIONS:
         return Response(None, status_code=204, headers={"Allow": allow(request)})
     check_parameters(request)
