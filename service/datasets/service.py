@@ -110,7 +110,7 @@ async def _insert(
         sha256=result.sha256,
         examples=result.examples,
         blob_key=f"datasets/{dataset_id}.jsonl",
-        report=result.as_dict(),
+        report=_storable(result.as_dict()),
     )
     try:
         async with session.begin_nested():
@@ -136,6 +136,18 @@ async def _ingest(spool: Path, sink: Any, options: UploadOptions) -> IngestResul
         fmt=cast(SourceFormat, options.format),
         count_tokens=options.count_tokens,
     )
+
+
+def _storable(value: Any) -> Any:
+    """The report as jsonb can hold it: PostgreSQL refuses U+0000 there, and a key in the data
+    (named in an issue's path) may hold one. It is kept as the six characters `\\u0000`."""
+    if isinstance(value, str):
+        return value.replace("\x00", "\\u0000")
+    if isinstance(value, dict):
+        return {_storable(key): _storable(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_storable(item) for item in value]
+    return value
 
 
 def invalid_dataset(result: IngestResult) -> ServiceError:

@@ -16,6 +16,7 @@ CODES: dict[str, tuple[Severity, str]] = {
     "blank_line": ("warning", "an empty or whitespace-only line"),
     "json_array_not_jsonl": ("error", "the file is one JSON array, not JSON Lines"),
     "pretty_printed_json": ("error", "the file is pretty-printed JSON, not JSON Lines"),
+    "csv_not_jsonl": ("error", "the file looks like CSV, not JSON Lines"),
     "line_too_long": ("error", "a line longer than the reader's limit"),
     "invalid_utf8": ("error", "a line that is not valid UTF-8"),
     "invalid_json": ("error", "a line that is not valid JSON"),

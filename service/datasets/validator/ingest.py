@@ -17,6 +17,7 @@ from service.datasets.validator.codes import issue
 from service.datasets.validator.convert.formats import SourceFormat
 from service.datasets.validator.convert.stream import Conversion
 from service.datasets.validator.dataset.aggregate import Aggregator
+from service.datasets.validator.hints import csv_message, looks_like_csv
 from service.datasets.validator.pool import run_blocks, run_file
 from service.datasets.validator.reading.lines import BOM, DEFAULT_BLOCK_BYTES, Block
 from service.datasets.validator.report import (
@@ -116,6 +117,8 @@ def _validate_jsonl(
     if first.strip().startswith(b"[") or first.strip() == b"{":
         agg.file_not_jsonl(first)
     else:
+        if looks_like_csv(first):  # said once; the lines are still judged
+            agg.sink.add(issue(1, None, "csv_not_jsonl", csv_message(first)))
         run_file(src, agg, opts, size=size, workers=workers, done=copier.copy_to)
     copier.copy_to(size)
     return agg

@@ -17,6 +17,7 @@ from msgspec import UNSET
 from msgspec.structs import astuple
 
 from service.datasets.validator.codes import issue
+from service.datasets.validator.hints import objects_run_together, run_together_message
 from service.datasets.validator.report import Issue
 from service.datasets.validator.row.typed import (
     ChatMessage,
@@ -51,6 +52,8 @@ def decode_failure(raw: bytes, exc: Exception, line: int) -> Issue:
     if "truncated" in text:
         msg = "invalid JSON: the line ends before the value does (is one object split over lines?)"
         return issue(line, None, "invalid_json", msg)
+    if "trailing characters" in text and offset is not None and objects_run_together(raw, offset):
+        return issue(line, None, "invalid_json", run_together_message(offset))
     detail = text.removeprefix("JSON is malformed: ")
     where = f" at byte {offset + 1}" if offset is not None else ""
     return issue(line, None, "invalid_json", f"invalid JSON{where}: {detail}")
