@@ -1,10 +1,11 @@
 """One real-time emulator app for the session, shared by every provider's tests (each test gets it
-emptied), and a hand-driven clock."""
+emptied), an SDK client on its OpenAI world, and a hand-driven clock."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 
+import openai
 import pytest
 
 from service.emulators.config import EmulatorConfig
@@ -24,6 +25,13 @@ def emulator(_shared_emulator: RunningEmulator) -> RunningEmulator:
     """The shared real-time emulator, emptied and back at its start-up settings."""
     _shared_emulator.reset()
     return _shared_emulator
+
+
+@pytest.fixture
+def client(emulator: RunningEmulator) -> Iterator[openai.OpenAI]:
+    """An SDK client on the shared emulator's OpenAI world (`/v1`)."""
+    with emulator.client() as sdk:
+        yield sdk
 
 
 @pytest.fixture

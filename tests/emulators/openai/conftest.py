@@ -2,17 +2,10 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-import openai
 import pytest
 
 from service.emulators.config import EmulatorConfig
 from tests.emulators.helpers import ManualClock, RunningEmulator, serve
-
-
-@pytest.fixture
-def client(emulator: RunningEmulator) -> Iterator[openai.OpenAI]:
-    with emulator.client() as sdk:
-        yield sdk
 
 
 @pytest.fixture
