@@ -34,7 +34,6 @@ def base_model(model: str) -> str:
 
 
 AZURE = Flavor(
-    name="Azure OpenAI",
     ids=AzureIds,
     models=MODELS,
     fine_tuned_name=fine_tuned_name,

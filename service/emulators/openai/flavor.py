@@ -49,7 +49,6 @@ def refuse_create(settings: RuntimeSettings) -> APIError | None:
 
 
 OPENAI = Flavor(
-    name="OpenAI",
     ids=OpenAIIds,
     models=MODELS,
     fine_tuned_name=fine_tuned_name,

@@ -38,7 +38,6 @@ def _never_refuse(_: RuntimeSettings) -> None:
 class Flavor:
     """One provider's spelling of the OpenAI-compatible world."""
 
-    name: str  # for humans: "OpenAI", "Azure OpenAI"
     ids: Callable[[random.Random], CompatIds]
     # the base models it tunes and the methods each takes; fine-tuned ones inherit their base's
     models: Mapping[str, frozenset[str]]

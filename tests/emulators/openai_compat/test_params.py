@@ -44,7 +44,6 @@ def _tier(value: Any) -> str:
 
 
 TOY = Flavor(
-    name="Toy",
     ids=ToyIds,
     models={"big": SFT_DPO, "small": SFT},
     fine_tuned_name=lambda base, suffix, org, tag: f"{base}~{tag}",
