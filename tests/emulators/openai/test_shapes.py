@@ -22,15 +22,8 @@ import pytest
 from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT202012
 
-from tests.emulators.openai.helpers import (
-    API_KEY,
-    RunningEmulator,
-    dpo_job,
-    dpo_row,
-    jsonl,
-    upload,
-    wait_for,
-)
+from tests.emulators.helpers import API_KEY, RunningEmulator
+from tests.emulators.openai_compat.helpers import dpo_job, dpo_row, jsonl, upload, wait_for
 
 SPEC = Path(__file__).with_name("openai_schemas.json")
 SPEC_URI = "urn:openai-openapi"

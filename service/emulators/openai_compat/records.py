@@ -100,6 +100,7 @@ class JobRecord:
     seed: int
     metadata: dict[str, str] | None
     integrations: list[dict[str, Any]] | None
+    extra: dict[str, Any] = field(default_factory=dict)  # the flavor's own fields, e.g. Azure's
     status: str = "validating_files"
     error: dict[str, Any] | None = None
     finished_at: int | None = None

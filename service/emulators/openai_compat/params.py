@@ -6,28 +6,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from service.emulators.errors import APIError, bad_request, missing_parameter
-from service.emulators.openai.records import Hyperparameters
+from service.emulators.openai_compat.flavor import SFT_DPO, Flavor
+from service.emulators.openai_compat.ids import MAX_SEED
+from service.emulators.openai_compat.records import Hyperparameters
 
-SFT = frozenset({"supervised"})
-SFT_DPO = frozenset({"supervised", "dpo"})
-# fine-tunable models and the methods each takes; `ft:` models inherit their base's methods
-MODELS: dict[str, frozenset[str]] = {
-    "gpt-4.1-2025-04-14": SFT_DPO,
-    "gpt-4.1-mini-2025-04-14": SFT_DPO,
-    "gpt-4.1-nano-2025-04-14": SFT_DPO,
-    "gpt-4.1": SFT_DPO,
-    "gpt-4.1-mini": SFT_DPO,
-    "gpt-4.1-nano": SFT_DPO,
-    "gpt-4o-2024-08-06": SFT_DPO,
-    "gpt-4o-mini-2024-07-18": SFT_DPO,
-    "gpt-4o-mini": SFT_DPO,
-    "gpt-3.5-turbo": SFT,
-    "gpt-3.5-turbo-0125": SFT,
-    "gpt-3.5-turbo-1106": SFT,
-    "gpt-3.5-turbo-0613": SFT,
-    "babbage-002": SFT,
-    "davinci-002": SFT,
-}
 METHODS = ("supervised", "dpo", "reinforcement")
 COMMON_KEYS = ("batch_size", "learning_rate_multiplier", "n_epochs")
 HYPERPARAMETER_KEYS = {
@@ -39,7 +21,6 @@ BODY_KEYS = frozenset(
     {"model", "training_file", "validation_file", "hyperparameters", "integrations", "metadata"}
     | {"method", "seed", "suffix"}
 )
-MAX_SEED = 2_147_483_647
 
 
 @dataclass(frozen=True)
@@ -53,18 +34,21 @@ class CreateRequest:
     seed: int | None
     metadata: dict[str, str] | None
     integrations: list[dict[str, Any]] | None
+    extra: dict[str, Any]  # the flavor's own fields, parsed
 
 
-def parse_create(body: dict[str, Any], *, produced_models: set[str]) -> CreateRequest:
+def parse_create(
+    body: dict[str, Any], *, flavor: Flavor, produced_models: set[str]
+) -> CreateRequest:
     """Validate a create body; the referenced files are checked by the caller (it owns them)."""
-    unknown = sorted(set(body) - BODY_KEYS)
+    unknown = sorted(set(body) - BODY_KEYS - set(flavor.extra_fields))
     if unknown:
         raise bad_request(f"Unrecognized request argument supplied: {unknown[0]}", param=unknown[0])
     model = _required_string(body, "model")
     training_file = _required_string(body, "training_file")
     validation_file = _optional_string(body, "validation_file")
     method, hyperparameters = _method(body)
-    _check_model(model, method, produced_models)
+    _check_model(model, method, flavor, produced_models)
     return CreateRequest(
         model=model,
         training_file=training_file,
@@ -75,6 +59,7 @@ def parse_create(body: dict[str, Any], *, produced_models: set[str]) -> CreateRe
         seed=_seed(body.get("seed")),
         metadata=_metadata(body.get("metadata")),
         integrations=_integrations(body.get("integrations")),
+        extra={name: parse(body.get(name)) for name, parse in flavor.extra_fields.items()},
     )
 
 
@@ -83,26 +68,27 @@ def _required_string(body: dict[str, Any], name: str) -> str:
     if value is None or value == "":
         raise missing_parameter(name)
     if not isinstance(value, str):
-        raise _invalid(name, "expected a string")
+        raise invalid_value(name, "expected a string")
     return value
 
 
 def _optional_string(body: dict[str, Any], name: str) -> str | None:
     value = body.get(name)
     if value is not None and not isinstance(value, str):
-        raise _invalid(name, "expected a string")
+        raise invalid_value(name, "expected a string")
     return value
 
 
-def _invalid(param: str, reason: str) -> APIError:
+def invalid_value(param: str, reason: str) -> APIError:
     return bad_request(f"Invalid value for '{param}': {reason}.", param=param, code="invalid_value")
 
 
-def _check_model(model: str, method: str, produced_models: set[str]) -> None:
-    if model.startswith("ft:") and model in produced_models:
-        methods = MODELS.get(model.split(":")[1], SFT_DPO)
-    elif model in MODELS:
-        methods = MODELS[model]
+def _check_model(model: str, method: str, flavor: Flavor, produced_models: set[str]) -> None:
+    """A base model the flavor tunes, or a model this world fine-tuned from one (its methods)."""
+    if model in produced_models:
+        methods = flavor.models.get(flavor.base_model(model), SFT_DPO)
+    elif model in flavor.models:
+        methods = flavor.models[model]
     else:
         raise bad_request(
             f"Model {model} is not available for fine-tuning or does not exist.",
@@ -123,10 +109,10 @@ def _method(body: dict[str, Any]) -> tuple[str, Hyperparameters]:
     if method is None:
         return "supervised", _hyperparameters(legacy, "supervised", "hyperparameters")
     if not isinstance(method, dict):
-        raise _invalid("method", "expected an object")
+        raise invalid_value("method", "expected an object")
     kind = method.get("type")
     if kind not in METHODS:
-        raise _invalid("method.type", f"must be one of {', '.join(METHODS)}")
+        raise invalid_value("method.type", f"must be one of {', '.join(METHODS)}")
     if legacy is not None and kind != "supervised":
         raise bad_request(
             f"'hyperparameters' is only supported for the supervised method; "
@@ -135,7 +121,7 @@ def _method(body: dict[str, Any]) -> tuple[str, Hyperparameters]:
         )
     config = method.get(kind) or {}
     if not isinstance(config, dict):
-        raise _invalid(f"method.{kind}", "expected an object")
+        raise invalid_value(f"method.{kind}", "expected an object")
     requested = config.get("hyperparameters")
     where = f"method.{kind}.hyperparameters"
     if requested is None and legacy is not None:
@@ -147,7 +133,7 @@ def _hyperparameters(requested: Any, method: str, where: str) -> Hyperparameters
     if requested is None:
         requested = {}
     if not isinstance(requested, dict):
-        raise _invalid(where, "expected an object")
+        raise invalid_value(where, "expected an object")
     keys = HYPERPARAMETER_KEYS[method]
     unknown = sorted(set(requested) - set(keys))
     if unknown:
@@ -169,19 +155,19 @@ def _check_hyperparameter(key: str, value: Any, param: str) -> None:
     if key in ("batch_size", "n_epochs"):
         high = 256 if key == "batch_size" else 50
         if not is_number or value != int(value) or not 1 <= value <= high:
-            raise _invalid(param, f"must be 'auto' or an integer between 1 and {high}")
+            raise invalid_value(param, f"must be 'auto' or an integer between 1 and {high}")
     elif key == "beta":
         if not is_number or not 0 < value <= 2:
-            raise _invalid(param, "must be 'auto' or a number greater than 0 and at most 2")
+            raise invalid_value(param, "must be 'auto' or a number greater than 0 and at most 2")
     elif not is_number or value <= 0:
-        raise _invalid(param, "must be 'auto' or a number greater than 0")
+        raise invalid_value(param, "must be 'auto' or a number greater than 0")
 
 
 def _suffix(value: Any) -> str | None:
     if value is None:
         return None
     if not isinstance(value, str) or not 1 <= len(value) <= 64:
-        raise _invalid("suffix", "must be a string of 1 to 64 characters")
+        raise invalid_value("suffix", "must be a string of 1 to 64 characters")
     return value
 
 
@@ -189,7 +175,7 @@ def _seed(value: Any) -> int | None:
     if value is None:
         return None
     if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= MAX_SEED:
-        raise _invalid("seed", f"must be an integer between 0 and {MAX_SEED}")
+        raise invalid_value("seed", f"must be an integer between 0 and {MAX_SEED}")
     return value
 
 
@@ -197,12 +183,12 @@ def _metadata(value: Any) -> dict[str, str] | None:
     if value is None:
         return None
     if not isinstance(value, dict) or len(value) > 16:
-        raise _invalid("metadata", "must be an object with at most 16 pairs")
+        raise invalid_value("metadata", "must be an object with at most 16 pairs")
     for key, item in value.items():
         if len(key) > 64:
-            raise _invalid("metadata", f"key {key[:20]!r}... is longer than 64 characters")
+            raise invalid_value("metadata", f"key {key[:20]!r}... is longer than 64 characters")
         if not isinstance(item, str) or len(item) > 512:
-            raise _invalid(
+            raise invalid_value(
                 "metadata", f"value of {key!r} must be a string of at most 512 characters"
             )
     return dict(value)
@@ -212,11 +198,11 @@ def _integrations(value: Any) -> list[dict[str, Any]] | None:
     if value is None:
         return None
     if not isinstance(value, list) or len(value) > 5:
-        raise _invalid("integrations", "must be a list of at most 5 integrations")
+        raise invalid_value("integrations", "must be a list of at most 5 integrations")
     for item in value:
         wandb = item.get("wandb") if isinstance(item, dict) else None
         if not isinstance(wandb, dict) or item.get("type") != "wandb" or "project" not in wandb:
-            raise _invalid(
+            raise invalid_value(
                 "integrations", "only {type: 'wandb', wandb: {project, ...}} is supported"
             )
     return list(value)

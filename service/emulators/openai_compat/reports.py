@@ -10,8 +10,8 @@ import asyncio
 from concurrent.futures import Future as ThreadFuture
 from typing import TypeAlias
 
-from service.emulators.openai.dataset_rules import DatasetError, check_dataset
-from service.emulators.openai.records import DatasetReport
+from service.emulators.openai_compat.dataset_rules import DatasetError, check_dataset
+from service.emulators.openai_compat.records import DatasetReport
 
 Key: TypeAlias = tuple[str, str, str]  # file id, method, param
 Outcome: TypeAlias = DatasetReport | DatasetError

@@ -1,58 +1,18 @@
-"""Running the emulator app with OpenAI mounted as a real HTTP server, and datasets for it."""
+"""Datasets and SDK steps for the OpenAI-compatible API, whichever provider's path serves it: an
+`openai.OpenAI` client pointed at OpenAI's `/v1` or at Azure's `/openai/v1/` does the same."""
 
 from __future__ import annotations
 
 import json
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
-from dataclasses import dataclass
 from typing import Any
 
-import httpx
 import openai
 from openai.types.fine_tuning import FineTuningJob, FineTuningJobEvent
 
-from service.emulators.app import create_app
-from service.emulators.config import EmulatorConfig
-from tests.emulators.helpers import ManualClock, serve_app
-
-API_KEY = "sk-test"
-DPO_MODEL = "gpt-4.1-mini-2025-04-14"
+DPO_MODEL = "gpt-4.1-mini-2025-04-14"  # tuned with DPO by OpenAI and by Azure alike
 TERMINAL = ("succeeded", "failed", "cancelled")
-
-
-@dataclass
-class RunningEmulator:
-    url: str
-
-    def client(self, **options: Any) -> openai.OpenAI:
-        options.setdefault("api_key", API_KEY)
-        options.setdefault("max_retries", 0)
-        return openai.OpenAI(base_url=f"{self.url}/v1", **options)
-
-    def state(self) -> dict[str, Any]:
-        response = httpx.get(f"{self.url}/_emulator/state")
-        response.raise_for_status()
-        result: dict[str, Any] = response.json()
-        return result
-
-    def set(self, **settings: Any) -> dict[str, Any]:
-        response = httpx.post(f"{self.url}/_emulator/faults", json=settings)
-        response.raise_for_status()
-        result: dict[str, Any] = response.json()
-        return result
-
-    def reset(self) -> None:
-        httpx.post(f"{self.url}/_emulator/reset").raise_for_status()
-
-
-@contextmanager
-def serve(config: EmulatorConfig, clock: ManualClock | None = None) -> Iterator[RunningEmulator]:
-    """The emulator app (OpenAI mounted, as `ftjobs emulator` serves it) on a real server."""
-    app = create_app(config) if clock is None else create_app(config, clock=clock)
-    with serve_app(app) as url:
-        yield RunningEmulator(url)
 
 
 def dpo_row(index: int) -> dict[str, Any]:

@@ -1,4 +1,4 @@
-"""`/v1/uploads`: large files in parts of at most 64 MB, assembled on complete (reference §2)."""
+"""`uploads`: large files in parts of at most 64 MB, assembled on complete (reference §2)."""
 
 from __future__ import annotations
 
@@ -11,11 +11,11 @@ from litestar.params import FromPath
 from service.emulators.bodies import close_form, read_json_object, read_upload
 from service.emulators.config import MIB, EmulatorConfig
 from service.emulators.errors import bad_request, missing_parameter, not_found
-from service.emulators.openai.deps import EmulatorDep
-from service.emulators.openai.files import check_purpose
-from service.emulators.openai.records import UploadRecord
-from service.emulators.openai.state import Emulator
-from service.emulators.openai.wire import part_json, upload_json
+from service.emulators.openai_compat.deps import EmulatorDep
+from service.emulators.openai_compat.files import check_purpose
+from service.emulators.openai_compat.records import UploadRecord
+from service.emulators.openai_compat.state import Emulator
+from service.emulators.openai_compat.wire import part_json, upload_json
 
 
 def find_upload(emu: Emulator, upload_id: str) -> UploadRecord:

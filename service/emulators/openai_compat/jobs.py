@@ -1,4 +1,4 @@
-"""`/v1/fine_tuning/jobs`: create, list, retrieve, cancel, pause, resume, events, checkpoints."""
+"""`fine_tuning/jobs`: create, list, retrieve, cancel, pause, resume, events, checkpoints."""
 
 from __future__ import annotations
 
@@ -9,20 +9,15 @@ from litestar import Request, Router, get, post
 from litestar.params import FromPath, FromQuery
 
 from service.emulators.bodies import read_json_object
-from service.emulators.errors import APIError, bad_request, not_found
+from service.emulators.errors import bad_request, not_found
 from service.emulators.faults import COMMIT_BEFORE_DROP
-from service.emulators.openai import lifecycle
-from service.emulators.openai.deps import EmulatorDep
-from service.emulators.openai.params import CreateRequest, parse_create
-from service.emulators.openai.records import JobRecord
-from service.emulators.openai.state import Emulator
-from service.emulators.openai.wire import checkpoint_json, event_json, job_json
+from service.emulators.openai_compat import lifecycle
+from service.emulators.openai_compat.deps import EmulatorDep
+from service.emulators.openai_compat.params import CreateRequest, parse_create
+from service.emulators.openai_compat.records import JobRecord
+from service.emulators.openai_compat.state import Emulator
+from service.emulators.openai_compat.wire import checkpoint_json, event_json, job_json
 from service.emulators.paging import list_json, paginate, parse_limit
-
-NOT_AVAILABLE = (
-    "OpenAI is winding down the fine-tuning platform and your organization is no longer able to "
-    "create new fine-tuning training jobs."
-)
 
 
 def find_job(emu: Emulator, job_id: str) -> JobRecord:
@@ -49,8 +44,10 @@ def _new_job(emu: Emulator, request: CreateRequest, now: float) -> JobRecord:
         hyperparameters=dict(request.hyperparameters),
         suffix=request.suffix,
         seed=emu.ids.seed() if request.seed is None else request.seed,
-        metadata=request.metadata,
+        # a flavor that does not keep metadata still accepted it: the job answers null
+        metadata=request.metadata if emu.flavor.keeps_metadata else None,
         integrations=request.integrations,
+        extra=dict(request.extra),
     )
 
 
@@ -58,9 +55,10 @@ def _new_job(emu: Emulator, request: CreateRequest, now: float) -> JobRecord:
 async def create_job(request: Request[Any, Any, Any], emu: EmulatorDep) -> dict[str, Any]:
     """Create a job; bad parameters are 400s now, bad data fails the job later."""
     body = await read_json_object(request)
-    if emu.settings.training_not_available:
-        raise APIError(403, NOT_AVAILABLE, code="training_not_available")
-    create = parse_create(body, produced_models=emu.models)
+    refusal = emu.flavor.refuse_create(emu.settings)
+    if refusal is not None:
+        raise refusal
+    create = parse_create(body, flavor=emu.flavor, produced_models=emu.models)
     _check_training_input(emu, create.training_file, "training_file")
     if create.validation_file is not None:
         _check_training_input(emu, create.validation_file, "validation_file")

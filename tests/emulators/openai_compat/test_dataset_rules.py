@@ -9,10 +9,10 @@ from typing import Any
 
 import pytest
 
-from service.emulators.openai.dataset_rules import DatasetError, check_dataset
-from service.emulators.openai.records import DatasetReport
-from service.emulators.openai.reports import INLINE_BYTES, ReportCache
-from tests.emulators.openai.helpers import dpo_row, jsonl, sft_row, words
+from service.emulators.openai_compat.dataset_rules import DatasetError, check_dataset
+from service.emulators.openai_compat.records import DatasetReport
+from service.emulators.openai_compat.reports import INLINE_BYTES, ReportCache
+from tests.emulators.openai_compat.helpers import dpo_row, jsonl, sft_row, words
 
 Edit = Callable[[dict[str, Any]], None]
 

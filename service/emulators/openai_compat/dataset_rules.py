@@ -14,7 +14,7 @@ from typing import Any
 
 import msgspec
 
-from service.emulators.openai.records import DatasetReport
+from service.emulators.openai_compat.records import DatasetReport
 
 MIN_EXAMPLES = 10
 ROLES = frozenset({"system", "developer", "user", "assistant", "tool", "function"})

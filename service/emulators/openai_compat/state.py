@@ -1,4 +1,7 @@
-"""The OpenAI emulator's in-memory world: files, uploads, jobs and their schedule.
+"""One OpenAI-compatible world in memory: files, uploads, jobs and their schedule.
+
+Each provider that serves the API builds its own (OpenAI's and Azure's never share a file or a
+job), spelled by its `Flavor`.
 
 Everything runs on the server's event loop, so no locks: state changes only in synchronous code.
 The clock is lazy: `advance()` (called before every request and by the app's background ticker)
@@ -13,20 +16,21 @@ from collections.abc import Callable
 
 from service.emulators.clock import Timeline
 from service.emulators.config import RuntimeSettings
-from service.emulators.openai import lifecycle
-from service.emulators.openai.ids import OpenAIIds
-from service.emulators.openai.records import FileRecord, JobRecord, UploadRecord
-from service.emulators.openai.reports import ReportCache
+from service.emulators.openai_compat import lifecycle
+from service.emulators.openai_compat.flavor import Flavor
+from service.emulators.openai_compat.records import FileRecord, JobRecord, UploadRecord
+from service.emulators.openai_compat.reports import ReportCache
 from service.emulators.runtime import Runtime
 
 TerminalListener = Callable[[JobRecord, float], None]
 
 
 class Emulator:
-    """All state of one OpenAI emulator; its route handlers get it by dependency injection."""
+    """All state of one world; its route handlers get it by dependency injection."""
 
-    def __init__(self, runtime: Runtime) -> None:
+    def __init__(self, runtime: Runtime, flavor: Flavor) -> None:
         self.runtime = runtime
+        self.flavor = flavor
         self.config = runtime.config
         self.listeners: list[TerminalListener] = []
         self.reports = ReportCache()  # dataset checks, by (file id, method, param)
@@ -39,11 +43,11 @@ class Emulator:
 
     def reset(self) -> None:
         """Forget every object (the app resets the run-time knobs and counts on its own)."""
-        self.ids = OpenAIIds(random.Random(self.config.seed))
+        self.ids = self.flavor.ids(random.Random(self.config.seed))
         self.files: dict[str, FileRecord] = {}
         self.uploads: dict[str, UploadRecord] = {}
         self.jobs: dict[str, JobRecord] = {}
-        self.models: set[str] = set()  # `ft:` models (and checkpoints) this emulator produced
+        self.models: set[str] = set()  # fine-tuned models (and checkpoints) this world produced
         self.reports.clear()  # also stops waiting for checks still running
         self.timeline = Timeline()
         self.running: dict[str, set[str]] = {}  # model -> running job ids

@@ -10,12 +10,16 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from service.emulators.errors import bad_request
-from service.emulators.openai.dataset_rules import DatasetError
-from service.emulators.openai.records import CheckpointRecord, DatasetReport, EventRecord, JobRecord
-from service.emulators.openai.reports import Outcome
-from service.emulators.openai.training import (
+from service.emulators.openai_compat.dataset_rules import DatasetError
+from service.emulators.openai_compat.records import (
+    CheckpointRecord,
+    DatasetReport,
+    EventRecord,
+    JobRecord,
+)
+from service.emulators.openai_compat.reports import Outcome
+from service.emulators.openai_compat.training import (
     checkpoint_metrics,
-    fine_tuned_name,
     injected_failure,
     metrics_at,
     metrics_message,
@@ -25,7 +29,7 @@ from service.emulators.openai.training import (
 )
 
 if TYPE_CHECKING:
-    from service.emulators.openai.state import Emulator
+    from service.emulators.openai_compat.state import Emulator
 
 KEPT_CHECKPOINTS = 3
 VALIDATION_POLL_SECONDS = 0.05
@@ -126,7 +130,9 @@ def _start_running(emu: Emulator, job: JobRecord, at: float) -> None:
     job.status = "running"
     if job.plan is None:
         assert job.training is not None  # validation ran before the job could queue
-        name = fine_tuned_name(job.model, emu.config.org, job.suffix, emu.ids.model_tag())
+        flavor = emu.flavor  # training a fine-tuned model names the original base model
+        base = flavor.base_model(job.model)
+        name = flavor.fine_tuned_name(base, job.suffix, emu.config.org, emu.ids.model_tag())
         job.plan = plan_training(
             job, job.training, model_name=name, max_metrics=emu.config.max_metrics_events
         )
@@ -176,7 +182,7 @@ def _checkpoint(
     record = CheckpointRecord(
         emu.ids.checkpoint(), int(at), step, name, checkpoint_metrics(metrics)
     )
-    job.checkpoints = [*job.checkpoints, record][-KEPT_CHECKPOINTS:]  # OpenAI keeps the last 3
+    job.checkpoints = [*job.checkpoints, record][-KEPT_CHECKPOINTS:]  # the API keeps the last 3
     emu.models.add(name)
     emit(emu, job, at, f"Checkpoint created at step {step} with Snapshot ID: {name}")
 

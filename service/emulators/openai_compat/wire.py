@@ -1,10 +1,10 @@
-"""Records as OpenAI's JSON objects; list bodies and their cursor are `service.emulators.paging`."""
+"""Records as the API's JSON objects; list bodies and their cursors are `emulators.paging`."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from service.emulators.openai.records import (
+from service.emulators.openai_compat.records import (
     CheckpointRecord,
     EventRecord,
     FileRecord,
@@ -52,6 +52,7 @@ def job_json(job: JobRecord, organization_id: str) -> dict[str, Any]:
         "integrations": job.integrations or [],
         "metadata": job.metadata,
         "method": {"type": job.method, job.method: {"hyperparameters": hyperparameters}},
+        **job.extra,  # the flavor's own fields, under the names they were sent with
     }
 
 

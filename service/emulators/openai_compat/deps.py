@@ -6,8 +6,6 @@ from typing import TypeAlias
 
 from litestar.di import NamedDependency
 
-from service.emulators.openai.state import Emulator
-from service.emulators.openai.webhooks import WebhookSender
+from service.emulators.openai_compat.state import Emulator
 
 EmulatorDep: TypeAlias = NamedDependency[Emulator]
-WebhooksDep: TypeAlias = NamedDependency[WebhookSender]

@@ -1,4 +1,4 @@
-"""`/v1/files`: upload, list, retrieve, delete, content (reference §1)."""
+"""`files` (under the provider's path): upload, list, retrieve, delete, content (reference §1)."""
 
 from __future__ import annotations
 
@@ -10,10 +10,10 @@ from litestar.params import FromPath, FromQuery
 from service.emulators.bodies import close_form, read_upload
 from service.emulators.config import MIB, EmulatorConfig
 from service.emulators.errors import bad_request, missing_parameter, not_found
-from service.emulators.openai.deps import EmulatorDep
-from service.emulators.openai.records import FileRecord
-from service.emulators.openai.state import Emulator
-from service.emulators.openai.wire import file_json
+from service.emulators.openai_compat.deps import EmulatorDep
+from service.emulators.openai_compat.records import FileRecord
+from service.emulators.openai_compat.state import Emulator
+from service.emulators.openai_compat.wire import file_json
 from service.emulators.paging import list_json, paginate, parse_limit
 
 UPLOAD_PURPOSES = ("assistants", "batch", "fine-tune", "vision", "user_data", "evals")

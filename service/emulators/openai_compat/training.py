@@ -10,7 +10,7 @@ import base64
 import math
 import random
 
-from service.emulators.openai.records import (
+from service.emulators.openai_compat.records import (
     DatasetReport,
     Hyperparameters,
     JobRecord,
@@ -43,12 +43,6 @@ def injected_failure(suffix: str | None) -> tuple[str, str] | None:
     if code == "server_error":
         return code, "The job failed due to an internal error."
     return code, f"The job failed with error code {code} (injected by the emulator)."
-
-
-def fine_tuned_name(model: str, org: str, suffix: str | None, tag: str) -> str:
-    """`ft:<base>:<org>:<suffix>:<tag>`; training on an `ft:` model names its original base."""
-    base = model.split(":")[1] if model.startswith("ft:") else model
-    return f"ft:{base}:{org}:{suffix or ''}:{tag}"
 
 
 def plan_training(
