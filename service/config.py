@@ -76,6 +76,10 @@ class Settings(BaseSettings):
     emulator_training_not_available: bool = False
     emulator_webhook_urls: str = Field(default="", description="comma-separated URLs")
     emulator_webhook_secret: SecretStr | None = None
+    emulator_azure_api_key: SecretStr = Field(
+        default=SecretStr("azure-emulator-key"),
+        description="the api-key the emulator's Azure OpenAI routes (/openai/v1) accept",
+    )
 
     # webhooks to consumers
     webhook_allowed_networks: str = Field(

@@ -31,7 +31,9 @@ _RENAMED = {
 def upgrade() -> None:
     op.add_column(
         "jobs",
-        sa.Column("provider", sa.String(length=20), server_default=sa.text("'openai'"), nullable=False),
+        sa.Column(
+            "provider", sa.String(length=20), server_default=sa.text("'openai'"), nullable=False
+        ),
     )
     op.add_column("jobs", sa.Column("provider_status", sa.String(length=40), nullable=True))
     for old, new in _RENAMED.items():
@@ -52,7 +54,9 @@ def upgrade() -> None:
 
     op.add_column(
         "pipelines",
-        sa.Column("provider", sa.String(length=20), server_default=sa.text("'openai'"), nullable=False),
+        sa.Column(
+            "provider", sa.String(length=20), server_default=sa.text("'openai'"), nullable=False
+        ),
     )
 
     op.create_table(
@@ -62,7 +66,10 @@ def upgrade() -> None:
         sa.Column("file_id", sa.String(length=100), nullable=True),
         sa.Column("upload_started_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column(
-            "created_at", sa.DateTime(timezone=True), server_default=sa.text("now()"), nullable=False
+            "created_at",
+            sa.DateTime(timezone=True),
+            server_default=sa.text("now()"),
+            nullable=False,
         ),
         sa.ForeignKeyConstraint(
             ["dataset_id"],

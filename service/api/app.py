@@ -5,10 +5,12 @@ from __future__ import annotations
 import gc
 from collections.abc import Callable
 from datetime import UTC, datetime
+from typing import Any
 
-from litestar import Litestar
+from litestar import Litestar, Request, Response
 from litestar.datastructures import State
 from litestar.di import Provide
+from litestar.enums import HttpMethod
 from litestar.middleware import DefineMiddleware
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import SwaggerRenderPlugin
@@ -18,6 +20,7 @@ from service.api.auth import provide_caller
 from service.api.datasets import DatasetController
 from service.api.deps import Resources, provide_after_commit, provide_session
 from service.api.health import live, ready
+from service.api.inputs import CheckedRequest, check_parameters
 from service.api.job_results import JobResultsController
 from service.api.jobs import JobController
 from service.api.metrics import metrics
@@ -87,6 +90,25 @@ ROUTES: list[ControllerRouterHandler] = [
 ]
 
 
+async def before_request(request: Request[Any, Any, Any]) -> Response[None] | None:
+    """Every route, before its handler (and before authentication): OPTIONS is answered here,
+    and NUL characters in path and query parameters are refused (service.api.inputs). Litestar
+    runs only the nearest layer's hook: a controller or route with its own must call this one
+    (tests/api/test_edge_input.py goes through every route)."""
+    if request.method == HttpMethod.OPTIONS:
+        return Response(None, status_code=204, headers={"Allow": allow(request)})
+    check_parameters(request)
+    return None
+
+
+def allow(request: Request[Any, Any, Any]) -> str:
+    """The methods the requested path serves. Litestar's own OPTIONS answer lists those of the
+    route as it was when its first handler was registered: a path whose handlers came one by
+    one (GET and POST of /v1/jobs) lost the later ones."""
+    path = next(iter(request.route_handler.paths))
+    return ", ".join(sorted(request.app.route_handler_method_map[path]))
+
+
 def utc_now() -> datetime:
     return datetime.now(UTC)
 
@@ -120,6 +142,8 @@ def create_app(settings: Settings, clock: Callable[[], datetime] = utc_now) -> L
         },
         middleware=[DefineMiddleware(RequestContextMiddleware, metrics=http_metrics)],
         exception_handlers=EXCEPTION_HANDLERS,
+        before_request=before_request,
+        request_class=CheckedRequest,
         # Logging is the process's (service.logs): Litestar must not add its own root handler.
         logging_config=None,
         on_startup=[start],

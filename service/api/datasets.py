@@ -21,8 +21,8 @@ from service.api.schemas import DatasetOut, Page, dataset_out
 from service.api.uploads import Spooled, spool_body
 from service.blobstore import discard
 from service.datasets import service as datasets
-from service.datasets.converters import SOURCE_FORMATS
 from service.datasets.service import UploadOptions
+from service.datasets.validator import SOURCE_FORMATS
 from service.db.models import Dataset
 from service.pipelines import service as pipelines
 

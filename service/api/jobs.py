@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from service.api.deps import AfterCommit, Caller, Session, Then, resources, team_scope
 from service.api.idempotency import run_once
+from service.api.inputs import check_choices
 from service.api.pagination import (
     DEFAULT_LIMIT,
     check_limit,
@@ -24,6 +25,7 @@ from service.auth.service import Principal
 from service.jobs import service as jobs
 from service.jobs.read_repository import JobFilters
 from service.jobs.service import JobRequest
+from service.jobs.states import JobStatus
 from service.wiring import JOB_HOOKS
 
 
@@ -79,7 +81,7 @@ class JobController(Controller):
         `dataset_id`, `created_after`, `created_before`, `metadata[key]=value`."""
         filters = JobFilters(
             team=team_scope(principal),
-            statuses=status or (),
+            statuses=check_choices("status", status or (), JobStatus),
             provider=provider,
             model=model,
             dataset_id=dataset_id,

@@ -13,6 +13,11 @@ T = TypeVar("T")
 DEFAULT_LIMIT = 20
 MAX_LIMIT = 100
 _ID_CURSOR = re.compile(r"^[a-z]{2,4}_[0-9A-HJKMNP-TV-Z]{26}$")
+# Sequences and steps are PostgreSQL integers. ASCII digits only: str.isdigit() and int() also
+# take other scripts' digits (and isdigit() takes "²", which int() refuses).
+_SEQ_CURSOR = re.compile(r"[0-9]{1,10}")
+MAX_SEQ = 2**31 - 1
+_USE_NEXT_CURSOR = "pass back the next_cursor of the previous page"
 
 
 def check_limit(limit: int) -> int:
@@ -23,15 +28,16 @@ def check_limit(limit: int) -> int:
 
 def id_cursor(cursor: str | None, prefix: str) -> str | None:
     if cursor is not None and (not _ID_CURSOR.match(cursor) or not cursor.startswith(prefix)):
-        raise _bad("cursor", "unknown cursor; pass back the next_cursor of the previous page")
+        raise _bad("cursor", f"unknown cursor; {_USE_NEXT_CURSOR}")
     return cursor
 
 
-def seq_cursor(cursor: str | None) -> int:
+def seq_cursor(cursor: str | None, name: str = "cursor", hint: str = _USE_NEXT_CURSOR) -> int:
+    """A sequence (or step) cursor, or 0 for none; `name` is what the caller sent it as."""
     if cursor is None:
         return 0
-    if not cursor.isdigit() or len(cursor) > 12:
-        raise _bad("cursor", "unknown cursor; pass back the next_cursor of the previous page")
+    if not _SEQ_CURSOR.fullmatch(cursor) or int(cursor) > MAX_SEQ:
+        raise _bad(name, f"unknown {name}; {hint}")
     return int(cursor)
 
 
@@ -44,9 +50,8 @@ def split_page(
 
 
 def _bad(name: str, message: str) -> ServiceError:
-    return ServiceError(
-        message, status=400, errors=[FieldError(f"invalid_{name}", message, path=f"/{name}")]
-    )
+    code = f"invalid_{name.lower().replace('-', '_')}"
+    return ServiceError(message, status=400, errors=[FieldError(code, message, path=f"/{name}")])
 
 
 class HasId(Protocol):

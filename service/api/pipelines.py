@@ -12,11 +12,13 @@ from litestar.params import FromPath, FromQuery, JSONBody
 
 from service.api.deps import Caller, Session, Then, resources, team_scope
 from service.api.idempotency import run_once
+from service.api.inputs import check_choices
 from service.api.pagination import DEFAULT_LIMIT, id_page
 from service.api.schemas import HyperparameterValue, Page
 from service.db.pipeline_models import Pipeline
 from service.pipelines import service as pipelines
 from service.pipelines.service import PipelineRequest
+from service.pipelines.states import PipelineStatus
 from service.wiring import JOB_HOOKS
 
 
@@ -123,9 +125,10 @@ class PipelineController(Controller):
         cursor: FromQuery[str | None] = None,
     ) -> Page:
         """Pipelines, newest first; `status` (repeatable) filters."""
+        statuses = check_choices("status", status or (), PipelineStatus)
         return await id_page(
             lambda after, n: pipelines.list_page(
-                session, team_scope(principal), statuses=status or [], cursor=after, limit=n
+                session, team_scope(principal), statuses=statuses, cursor=after, limit=n
             ),
             prefix="pl_",
             cursor=cursor,

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import logging
-from typing import Any
+from datetime import datetime
+from typing import Any, get_args
 
 import asyncpg
 from litestar import Request, Response
@@ -64,19 +65,48 @@ def service_error(_: Request[Any, Any, Any], exc: ServiceError) -> Response[dict
     return problem(exc.status, exc.detail, title=exc.title, errors=exc.errors, **exc.extra)
 
 
-def validation_error(_: Request[Any, Any, Any], exc: ValidationException) -> Response[Any]:
+def validation_error(request: Request[Any, Any, Any], exc: ValidationException) -> Response[Any]:
     """Litestar's own request checks (malformed JSON, wrong types, unknown fields)."""
-    errors = [_litestar_field_error(item) for item in exc.extra or [] if isinstance(item, dict)]
-    return problem(400, str(exc.detail), errors=errors)
+    errors = [
+        _litestar_field_error(request, item) for item in exc.extra or [] if isinstance(item, dict)
+    ]
+    # Litestar's detail repeats the URL; the errors say what is wrong, and where.
+    detail = "; ".join(error.message for error in errors if error.code != "invalid_body")
+    return problem(400, detail or str(exc.detail), errors=errors)
 
 
-def _litestar_field_error(item: dict[str, Any]) -> FieldError:
+def _litestar_field_error(request: Request[Any, Any, Any], item: dict[str, Any]) -> FieldError:
     key = item.get("key")
     path = None
     if key:
         path = "/" + str(key).replace("$.", "").replace(".", "/").lstrip("/")
-    source = item.get("source") or "body"
-    return FieldError(f"invalid_{source}", str(item.get("message", "invalid value")), path=path)
+    message = str(item.get("message", "invalid value"))
+    # ParamType is a str enum; its str() is "ParamType.QUERY", its value "query".
+    source = str(getattr(item.get("source"), "value", item.get("source") or "body"))
+    if source == "body" or not key:
+        return FieldError(f"invalid_{source}", message, path=path)
+    message = f"{source} parameter {key!r}: {message}"
+    expected = _EXPECTED.get(_parameter_type(request, str(key)))
+    if expected is not None:
+        message += f"; expected {expected}"
+    return FieldError(f"invalid_{source}_parameter", message, path=path)
+
+
+_EXPECTED: dict[Any, str] = {
+    datetime: "an RFC 3339 date-time such as 2025-01-31T09:30:00Z",
+    int: "an integer",
+    float: "a number",
+    bool: "true or false",
+}
+
+
+def _parameter_type(request: Request[Any, Any, Any], name: str) -> Any:
+    """The declared type of a handler's parameter, `X | None` read as X."""
+    field = request.route_handler.parsed_fn_signature.parameters.get(name)
+    if field is None:
+        return None
+    kinds = [arg for arg in get_args(field.annotation) if arg is not type(None)]
+    return kinds[0] if len(kinds) == 1 else field.annotation
 
 
 def http_error(_: Request[Any, Any, Any], exc: HTTPException) -> Response[Any]:

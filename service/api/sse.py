@@ -40,7 +40,8 @@ async def stream_events(
     finished and every event was sent (a last `event: end` says so). Event ids are sequences:
     `Last-Event-ID` resumes after one. 204 when the job has finished and nothing is left."""
     team = team_scope(principal)
-    after = seq_cursor(request.headers.get("last-event-id") or None)
+    last = request.headers.get("last-event-id") or None
+    after = seq_cursor(last, "Last-Event-ID", "send the id of the last event received")
     finished, first = await ops.job_events_after(
         session, team, job_id, after_seq=after, limit=BATCH
     )

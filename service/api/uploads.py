@@ -12,6 +12,7 @@ from typing import Any, BinaryIO
 import multipart
 from litestar import Request
 
+from service.api.inputs import NUL, refuse
 from service.errors import FieldError, ServiceError
 
 JSONL_TYPES = frozenset(
@@ -25,6 +26,7 @@ JSONL_TYPES = frozenset(
     }
 )
 MAX_FORM_FIELD_BYTES = 1024
+FORM_FIELDS = ("name", "kind", "format")  # read beside `file`; any other field is ignored
 
 
 @dataclass
@@ -70,12 +72,17 @@ async def _spool_multipart(
     except multipart.MultipartError as error:
         raise ServiceError(f"malformed multipart body: {error}", status=400) from error
     if not spooled.had_file:
-        raise ServiceError(
-            "multipart body has no `file` field",
-            status=422,
-            errors=[FieldError("missing_file", "add the JSONL as field `file`", path="/file")],
-        )
+        sent = ", ".join(repr(name) for name in spooled.fields) or "none"
+        raise _not_in_file(f"multipart body has no 'file' field (fields sent: {sent})")
     return spooled
+
+
+def _not_in_file(detail: str) -> ServiceError:
+    return ServiceError(
+        f"{detail}; send the dataset as field 'file' (curl -F file=@train.jsonl)",
+        status=422,
+        errors=[FieldError("missing_file", "add the JSONL as field `file`", path="/file")],
+    )
 
 
 @dataclass
@@ -93,7 +100,7 @@ def _on_event(
         return _Part(event.name, None if is_file else bytearray())
     if event is None:  # end of the current part
         if part is not None and part.value is not None:
-            spooled.fields[part.name] = part.value.decode("utf-8", "replace")
+            spooled.fields[part.name] = _field_value(part.name, part.value)
         return None
     if part is not None and isinstance(event, bytearray | bytes):
         _write_part_data(part, bytes(event), spooled, sink, max_bytes)
@@ -108,9 +115,19 @@ def _write_part_data(
         _check_size(spooled.bytes, max_bytes)
         sink.write(data)
     elif len(part.value) + len(data) > MAX_FORM_FIELD_BYTES:
+        if part.name not in FORM_FIELDS:  # most likely the dataset, under another name
+            raise _not_in_file(f"form field {part.name!r} is not read by this upload")
         raise ServiceError(f"form field {part.name!r} is longer than {MAX_FORM_FIELD_BYTES} bytes")
     else:
         part.value.extend(data)
+
+
+def _field_value(name: str, value: bytearray) -> str:
+    text = value.decode("utf-8", "replace")
+    if NUL in text:  # PostgreSQL text cannot hold it (`name` is stored)
+        message = f"form field {name!r} contains a NUL character (\\u0000)"
+        raise refuse("invalid_form_field", f"/{name}", message)
+    return text
 
 
 def _check_size(received: int, max_bytes: int) -> None:

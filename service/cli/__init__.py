@@ -14,6 +14,7 @@ that `ftjobs validate` or `ftjobs --help` does not pay for what it does not use.
 from __future__ import annotations
 
 import asyncio
+from dataclasses import replace
 from importlib.metadata import entry_points
 
 import click
@@ -62,13 +63,21 @@ def migrate() -> None:
 @main.command()
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=8001, show_default=True)
-def emulator(host: str, port: int) -> None:
-    """Serve the local OpenAI emulator (files + fine-tuning jobs)."""
+@click.option(
+    "--azure-api-key",
+    default=None,
+    help="the api-key Azure's routes accept [default: FTJOBS_EMULATOR_AZURE_API_KEY, "
+    "else azure-emulator-key]",
+)
+def emulator(host: str, port: int, azure_api_key: str | None) -> None:
+    """Serve the local provider emulators: OpenAI at /v1, Azure OpenAI at /openai/v1 (files +
+    fine-tuning jobs)."""
     from service.emulators.app import create_app
 
-    uvicorn.run(
-        create_app(emulator_config(get_settings())), host=host, port=port, log_level="warning"
-    )
+    config = emulator_config(get_settings())
+    if azure_api_key is not None:
+        config = replace(config, azure_api_key=azure_api_key)
+    uvicorn.run(create_app(config), host=host, port=port, log_level="warning")
 
 
 def emulator_config(settings: Settings) -> EmulatorConfig:
@@ -81,6 +90,7 @@ def emulator_config(settings: Settings) -> EmulatorConfig:
         training_not_available=settings.emulator_training_not_available,
         webhook_urls=tuple(u.strip() for u in settings.emulator_webhook_urls.split(",") if u),
         webhook_secret=secret.get_secret_value() if secret else None,
+        azure_api_key=settings.emulator_azure_api_key.get_secret_value(),
     )
 
 
@@ -129,7 +139,7 @@ def keys_revoke(key_id: str) -> None:
 @click.option("--port", default=8000, show_default=True)
 def dev(host: str, port: int) -> None:
     """Everything on one machine: embedded Postgres and Redis (unless FTJOBS_DATABASE_URL /
-    FTJOBS_REDIS_URL are set), the OpenAI emulator (unless an OpenAI key is set), migrations,
+    FTJOBS_REDIS_URL are set), the provider emulators (unless an OpenAI key is set), migrations,
     the API, a worker and the scheduler. Ctrl-C stops all of it."""
     from service.cli.dev import run_dev
 

@@ -15,9 +15,16 @@ from typing import Any, cast
 import click
 import msgspec
 
-from service.datasets.converters import SOURCE_FORMATS
-from service.datasets.ingest import IngestResult, SourceFormat, ingest_file
-from service.datasets.report import ConversionReport, DatasetKind, Issue, ValidationReport
+from service.datasets.validator import (
+    SOURCE_FORMATS,
+    ConversionReport,
+    DatasetKind,
+    IngestResult,
+    Issue,
+    SourceFormat,
+    ValidationReport,
+    ingest_file,
+)
 
 PROGRESS_MIN_BYTES = 16 << 20
 

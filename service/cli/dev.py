@@ -1,6 +1,6 @@
 """`ftjobs dev`: the whole service on one machine, for a first run.
 
-Starts what is missing (embedded Postgres and Redis, the OpenAI emulator), migrates, and runs
+Starts what is missing (embedded Postgres and Redis, the provider emulators), migrates, and runs
 the API, a worker and the scheduler as child processes of this one. Ctrl-C stops everything.
 """
 
@@ -36,12 +36,14 @@ def run_dev(settings: Settings, *, host: str, port: int) -> None:
         upgrade(env["FTJOBS_DATABASE_URL"])
         children: list[subprocess.Popen[bytes]] = []
         stack.callback(_stop_all, children)
+        azure = None
         if not settings.openai_key():
             env |= _start_emulator(children, env, host, port + 1)
+            azure = _azure_line(settings, host, port + 1)
         for command in (["api", "--host", host, "--port", str(port)], ["worker"], ["scheduler"]):
             children.append(_spawn(command, env))
         key = _dev_key(env["FTJOBS_DATABASE_URL"], data_dir)
-        _announce(host, port, key, env)
+        _announce(host, port, key, env, azure)
         _wait(children)
 
 
@@ -76,6 +78,12 @@ def _start_emulator(
     }
 
 
+def _azure_line(settings: Settings, host: str, port: int) -> str:
+    """Where the emulator's Azure OpenAI resource answers, for the announcement."""
+    key = settings.emulator_azure_api_key.get_secret_value()
+    return f"http://{host}:{port}/openai/v1/  (api-key: {key})"
+
+
 def _spawn(command: list[str], env: dict[str, str]) -> subprocess.Popen[bytes]:
     return subprocess.Popen([sys.executable, "-m", "service", *command], env=env)
 
@@ -91,13 +99,15 @@ def _dev_key(database_url: str, data_dir: Path) -> str:
     return plaintext
 
 
-def _announce(host: str, port: int, key: str, env: dict[str, str]) -> None:
+def _announce(host: str, port: int, key: str, env: dict[str, str], azure: str | None) -> None:
     base = f"http://{host}:{port}"
     openai = env.get("FTJOBS_OPENAI_BASE_URL", "OpenAI")
+    emulated_azure = f"  Azure OpenAI (emulated): {azure}\n" if azure else ""
     click.echo(
         f"\nfinetune-jobs is starting at {base}  (OpenAPI: {base}/schema/swagger)\n"
         f"  API key (team 'dev', admin): {key}\n"
         f"  OpenAI: {openai}\n"
+        f"{emulated_azure}"
         f"  try:  curl -H 'Authorization: Bearer {key}' {base}/v1/jobs\n"
         "Ctrl-C stops everything.\n",
         err=True,

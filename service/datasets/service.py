@@ -13,8 +13,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from service.blobstore import BlobStore, discard
 from service.datasets import repository
-from service.datasets.converters import SOURCE_FORMATS
-from service.datasets.ingest import DatasetKind, IngestResult, SourceFormat, ingest_file
+from service.datasets.validator import (
+    SOURCE_FORMATS,
+    DatasetKind,
+    IngestResult,
+    SourceFormat,
+    ingest_file,
+)
 from service.db.models import Dataset
 from service.errors import FieldError, ServiceError, conflict, not_found
 from service.ids import new_id
@@ -105,7 +110,7 @@ async def _insert(
         sha256=result.sha256,
         examples=result.examples,
         blob_key=f"datasets/{dataset_id}.jsonl",
-        report=result.as_dict(),
+        report=_storable(result.as_dict()),
     )
     try:
         async with session.begin_nested():
@@ -131,6 +136,18 @@ async def _ingest(spool: Path, sink: Any, options: UploadOptions) -> IngestResul
         fmt=cast(SourceFormat, options.format),
         count_tokens=options.count_tokens,
     )
+
+
+def _storable(value: Any) -> Any:
+    """The report as jsonb can hold it: PostgreSQL refuses U+0000 there, and a key in the data
+    (named in an issue's path) may hold one. It is kept as the six characters `\\u0000`."""
+    if isinstance(value, str):
+        return value.replace("\x00", "\\u0000")
+    if isinstance(value, dict):
+        return {_storable(key): _storable(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_storable(item) for item in value]
+    return value
 
 
 def invalid_dataset(result: IngestResult) -> ServiceError:

@@ -31,6 +31,11 @@ def parse_args(argv: Sequence[str] | None = None) -> tuple[argparse.Namespace, E
     )
     parser.add_argument("--webhook-secret", default=None)
     parser.add_argument("--api-key", default=None, help="accept only this key (default: any)")
+    parser.add_argument(
+        "--azure-api-key",
+        default=defaults.azure_api_key,
+        help="the api-key Azure's routes accept (default: %(default)s)",
+    )
     parser.add_argument("--seed", type=int, default=None)
     args = parser.parse_args(argv)
     config = EmulatorConfig(
@@ -44,6 +49,7 @@ def parse_args(argv: Sequence[str] | None = None) -> tuple[argparse.Namespace, E
         webhook_urls=tuple(args.webhook_urls),
         webhook_secret=args.webhook_secret,
         api_key=args.api_key,
+        azure_api_key=args.azure_api_key,
         seed=args.seed,
     )
     return args, config

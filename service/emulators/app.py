@@ -1,7 +1,8 @@
 """The Litestar app: every provider emulator at its own path, and the `/_emulator` controls.
 
-A provider is added by writing its package (beside `openai/`) with a `mount(runtime) -> Mount`
-function and listing that function in `PROVIDERS`; everything else here serves all of them alike.
+A provider is added by writing its package (beside `openai/` and `azure/`) with a
+`mount(runtime) -> Mount` function and listing that function in `PROVIDERS`; everything else here
+serves all of them alike.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from litestar.datastructures import MutableScopeHeaders
 from litestar.di import Provide
 from litestar.types import Message, Scope
 
+from service.emulators.azure.mount import mount as mount_azure
 from service.emulators.clock import Clock
 from service.emulators.config import EmulatorConfig
 from service.emulators.control import control_router
@@ -31,8 +33,9 @@ from service.emulators.runtime import Runtime
 log = logging.getLogger(__name__)
 
 MountProvider: TypeAlias = Callable[[Runtime], Mount]
-# Every provider emulator the app serves, each under the path its `Mount` names.
-PROVIDERS: tuple[MountProvider, ...] = (mount_openai,)
+# Every provider emulator the app serves, each under the path its `Mount` names: OpenAI at `/v1`,
+# Azure OpenAI at `/openai/v1`, each with a world of its own.
+PROVIDERS: tuple[MountProvider, ...] = (mount_openai, mount_azure)
 
 
 def create_app(

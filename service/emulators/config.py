@@ -1,7 +1,8 @@
 """Emulator configuration: a frozen start-up config and the mutable knobs tests flip at run time.
 
-One config for the app and every provider it mounts: the fault, clock, key and seed fields apply
-to all of them; the rest were named for the OpenAI emulator, the only one so far.
+One config for the app and every provider it mounts: the fault, clock and seed fields apply to
+all of them; `api_key` is OpenAI's and `azure_api_key` Azure's; the webhook fields and
+`training_not_available` are OpenAI's alone; the rest apply to both OpenAI-compatible worlds.
 
 The emulator never reads the environment; `service.config` (or `__main__`) builds the config.
 """
@@ -39,6 +40,7 @@ class EmulatorConfig:
     webhook_retry_base_seconds: float = 0.25  # 72 h of OpenAI backoff compressed to seconds
     webhook_timeout_seconds: float = 5.0
     api_key: str | None = None  # None: any bearer token is accepted (a missing one is still 401)
+    azure_api_key: str = "azure-emulator-key"  # the only `api-key` Azure's routes accept
     seed: int | None = None  # makes ids, faults and metrics reproducible
     max_metrics_events: int = 50  # metrics events (and result-file rows) per job, at most
     result_file_base64: bool = False  # some real result files arrive base64-encoded
@@ -51,6 +53,8 @@ class EmulatorConfig:
             raise ValueError("phase_seconds and slow_seconds must be >= 0")
         if self.max_running_per_model < 1:
             raise ValueError("max_running_per_model must be >= 1")
+        if not self.azure_api_key:
+            raise ValueError("azure_api_key must not be empty")
         if self.webhook_secret is not None and not self.webhook_secret.startswith("whsec_"):
             raise ValueError("webhook_secret must start with 'whsec_'")
 

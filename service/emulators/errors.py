@@ -1,7 +1,9 @@
 """The error envelope: `{"error": {"message", "type", "param", "code"}}` with the right status.
 
 OpenAI's, which Azure's copy of its API and Together's API share. The app renders every error in
-it, Litestar's own (unknown route, oversized body) included, worded as OpenAI words them.
+it, Litestar's own (unknown route, oversized body) included, worded as OpenAI words them. A
+provider whose gateway answers some errors in another body subclasses `APIError` and overrides
+`body()` (Azure's key check and rate limits: `azure/errors.py`); the same handler renders it.
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """What a provider emulator hands the app: where its API lives, its routes, and its hooks.
 
-A provider package (`openai/`, later `together/`, `azure/`) has one function that builds its world
+A provider package (`openai/`, `azure/`, later `together/`) has one function that builds its world
 on the shared `Runtime` and returns a `Mount`; `app.PROVIDERS` lists those functions. The app adds
 what every provider gets the same way: fault injection on its routes, the clock before each of its
 requests and on a background tick, the error envelope, request ids and `/_emulator/*`.
@@ -24,7 +24,7 @@ from service.emulators.faults import FaultErrorFactory
 class Mount:
     """One provider emulator, as `app.create_app` mounts it."""
 
-    path: str  # the prefix of its API: "/v1" for OpenAI
+    path: str  # the prefix of its API: "/v1" for OpenAI, "/openai/v1" for Azure OpenAI
     route_handlers: Sequence[ControllerRouterHandler]
     fault_error: FaultErrorFactory  # how this provider words an injected fault
     advance: Callable[[], None]  # apply every transition of its world that fell due by now

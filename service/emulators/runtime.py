@@ -35,7 +35,8 @@ class Runtime:
         self.settings = RuntimeSettings.from_config(self.config)
         self.faults_injected: Counter[str] = Counter()
         # API requests by method and the handler's own path, for benchmarks: "GET /" (which is
-        # both OpenAI's file and job lists: the routers' prefixes are not part of the key)
+        # the file and the job lists, OpenAI's and Azure's alike: the routers' prefixes are not
+        # part of the key)
         self.requests: Counter[str] = Counter()
 
     def now(self) -> float:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from service.datasets.overlap import Overlap
+from service.datasets.validator import Overlap
 from service.jobs.repository import NewEvent
 from service.jobs.states import JobStatus
 from service.providers.base import RemoteEvent

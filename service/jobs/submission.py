@@ -12,7 +12,7 @@ import logging
 
 from service.blobstore import BlobStore
 from service.datasets import repository as datasets_repo
-from service.datasets.overlap import Overlap, find_overlap
+from service.datasets.validator import Overlap, find_overlap
 from service.db.locks import try_advisory_lock
 from service.db.models import Job
 from service.jobs import repository

@@ -15,7 +15,7 @@ from typing import Any, BinaryIO
 
 import msgspec
 
-from service.datasets.jsonl import BOM
+from service.datasets.validator import BOM
 
 _DECODE = msgspec.json.Decoder(dict[str, Any])
 _ENCODE = msgspec.json.Encoder()

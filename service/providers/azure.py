@@ -33,11 +33,17 @@ FIND_PAGE = 100  # jobs read (newest first) when looking for one of ours
 
 
 class _ApiKeyClient(openai.AsyncOpenAI):
-    """The SDK's client, sending the key as Azure's `api-key` header instead of a bearer token."""
+    """The SDK's client, sending the key as Azure's `api-key` header instead of a bearer token,
+    as the SDK's own `AzureOpenAI` does: requests take their headers from `_auth_headers` (the
+    public `auth_headers` property is not used for them), and `_validate_headers` would refuse
+    a request without an Authorization header."""
 
-    @property
-    def auth_headers(self) -> dict[str, str]:
+    def _auth_headers(self, security: Any) -> dict[str, str]:
         return {"api-key": self.api_key}
+
+    def _validate_headers(self, headers: Any, custom_headers: Any) -> None:
+        if not headers.get("api-key"):
+            raise TypeError("Azure OpenAI needs an api-key")
 
 
 def fingerprint_seed(our_job_id: str) -> int:

@@ -6,6 +6,10 @@ again before each attempt; the attempt then connects to the address that was che
 cannot steer a request inside. Link-local and cloud metadata addresses are always refused;
 loopback, private and other non-global ranges only pass when the operator's allow-list names
 them (internal consumers live on private networks).
+
+An IPv6 address can spell an IPv4 host (IPv4-mapped, -translated and -compatible forms, NAT64,
+6to4, Teredo): each IPv4 address it embeds is judged as if it had been given, so
+`[::ffff:0:a9fe:a9fe]` is refused as 169.254.169.254.
 """
 
 from __future__ import annotations
@@ -34,11 +38,23 @@ ALWAYS_REFUSED = tuple(ipaddress.ip_network(n) for n in (*_ALWAYS, "ff00::/8"))
 PRIVATE = {
     "loopback": ("127.0.0.0/8", "::1/128"),
     "private": ("10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "fc00::/7", "100.64.0.0/10"),
+    # Deprecated (RFC 3879) but still routed inside some networks, like its successor fc00::/7.
+    "site-local": ("fec0::/10",),
+    # RFC 8215: an operator's own NAT64 prefix, in front of whatever IPv4 network it serves.
+    "local-use NAT64": ("64:ff9b:1::/48",),
 }
 _PRIVATE = tuple(
     (kind, ipaddress.ip_network(n)) for kind, networks in PRIVATE.items() for n in networks
 )
-_NAT64 = ipaddress.ip_network("64:ff9b::/96")
+# Other spellings of one IPv4 host, in its low 32 bits (the IPv4-mapped form ::ffff:0:0/96 is
+# the standard library's `ipv4_mapped`): the IPv6 address means nothing but that host.
+_TRANSLATED = ipaddress.IPv6Network("::ffff:0:0:0/96")  # SIIT, RFC 2765
+_COMPATIBLE = ipaddress.IPv6Network("::/96")  # deprecated, RFC 4291; :: and ::1 are not
+_NAT64 = ipaddress.IPv6Network("64:ff9b::/96")  # the well-known prefix, RFC 6052
+_SPELLINGS = (_TRANSLATED, _COMPATIBLE, _NAT64)
+# Local-use NAT64 puts the IPv4 address where the operator's prefix length says; the low 32 bits
+# (a /96 prefix, the usual one) are decoded, and the range itself passes only when allow-listed.
+_NAT64_LOCAL = ipaddress.IPv6Network("64:ff9b:1::/48")
 
 
 class UnsafeUrlError(ValueError):
@@ -88,32 +104,58 @@ def check_url(url: str) -> Target:
 
 
 def refusal(address: Address, allowed: Sequence[Network]) -> str | None:
-    """Why `address` may not be connected to, or None when it may."""
-    address = _embedded_ipv4(address)
+    """Why `address` may not be connected to, or None when it may. The delivery path checks
+    every DNS answer with this function too (through `pin`)."""
+    for judged in _judged_as(address):
+        reason = _refusal(judged, allowed)
+        if reason is not None:
+            shown = str(judged) if judged == address else f"{judged} (embedded in {address})"
+            return f"{shown} {reason}"
+    return None
+
+
+def _refusal(address: Address, allowed: Sequence[Network]) -> str | None:
     if address in METADATA_ADDRESSES:
-        return f"{address} is a cloud metadata address"
+        return "is a cloud metadata address"
     if any(address in network for network in ALWAYS_REFUSED):
-        return f"{address} is link-local, multicast or unspecified"
+        return "is link-local, multicast or unspecified"
     if any(address in network for network in allowed if network.version == address.version):
         return None
     for kind, network in _PRIVATE:
         if network.version == address.version and address in network:
-            return f"{address} is a {kind} address ({network}) not in the allowed networks"
+            return f"is a {kind} address ({network}) not in the allowed networks"
     if not address.is_global:
-        return f"{address} is a reserved address not in the allowed networks"
+        return "is a reserved address not in the allowed networks"
     return None
 
 
-def _embedded_ipv4(address: Address) -> Address:
-    """IPv6 forms that reach an IPv4 host are judged as that host."""
-    if isinstance(address, ipaddress.IPv6Address):
-        if address.ipv4_mapped is not None:
-            return address.ipv4_mapped
-        if address.sixtofour is not None:
-            return address.sixtofour
-        if address in _NAT64:
-            return ipaddress.IPv4Address(int(address) & 0xFFFFFFFF)
-    return address
+def _judged_as(address: Address) -> list[Address]:
+    """What must pass for `address` to pass. A spelling of an IPv4 host is that host alone; a
+    tunnel (6to4, Teredo) or local NAT64 address must pass itself and every IPv4 it embeds."""
+    embedded = embedded_ipv4(address)
+    if isinstance(address, ipaddress.IPv4Address) or not embedded:
+        return [address]
+    if address.ipv4_mapped is not None or any(address in n for n in _SPELLINGS):
+        return list(embedded)
+    return [*embedded, address]
+
+
+def embedded_ipv4(address: Address) -> list[ipaddress.IPv4Address]:
+    """The IPv4 hosts an IPv6 address reaches (both ends of a Teredo address); none for a
+    plain IPv6 or an IPv4 address."""
+    if not isinstance(address, ipaddress.IPv6Address):
+        return []
+    if address.ipv4_mapped is not None:
+        return [address.ipv4_mapped]
+    if address.sixtofour is not None:
+        return [address.sixtofour]
+    if address.teredo is not None:
+        return list(address.teredo)  # (server, client), the client already de-obfuscated
+    if address in _COMPATIBLE and int(address) <= 1:
+        return []  # :: and ::1 are themselves, not 0.0.0.0 and 0.0.0.1
+    if address in _NAT64_LOCAL or any(address in n for n in _SPELLINGS):
+        return [ipaddress.IPv4Address(int(address) & 0xFFFFFFFF)]
+    return []
 
 
 def pick_address(host: str, addresses: Iterable[Address], allowed: Sequence[Network]) -> Address:

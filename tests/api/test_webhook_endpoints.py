@@ -98,6 +98,29 @@ def test_unsafe_or_bad_urls_are_422_with_the_reason(
     assert client.get(ENDPOINTS, headers=auth(keys.team_a)).json()["data"] == []
 
 
+EMBEDDED_IPV4_URLS = [
+    "http://[::ffff:0:a9fe:a9fe]/",  # IPv4-translated 169.254.169.254
+    "http://[::ffff:0:127.0.0.1]/",
+    "http://[::a9fe:a9fe]/",  # IPv4-compatible
+    "http://[::127.0.0.1]/",
+    "http://[64:ff9b:1::a9fe:a9fe]/",  # local-use NAT64
+    "http://[fec0::1]/",  # site-local
+]
+
+
+@pytest.mark.parametrize("url", EMBEDDED_IPV4_URLS)
+def test_ipv6_spellings_of_internal_hosts_are_refused_on_create_and_patch(
+    client: Client, keys: Keys, url: str
+) -> None:
+    body = assert_problem(create(client, keys.team_a, url=url), 422)
+    assert body["errors"][0]["path"] == "/url"
+    endpoint = created(client, keys.team_a)
+    path = f"{ENDPOINTS}/{endpoint['id']}"
+    patched = client.patch(path, json={"url": url}, headers=auth(keys.team_a))
+    assert assert_problem(patched, 422)["errors"][0]["path"] == "/url"
+    assert client.get(path, headers=auth(keys.team_a)).json()["url"] == PUBLIC_URL
+
+
 def test_private_addresses_pass_when_allow_listed_metadata_never(
     allow_client: Client, keys: Keys
 ) -> None:

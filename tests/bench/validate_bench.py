@@ -145,7 +145,7 @@ print(time.perf_counter() - t)
 FTJOBS = """
 import resource, sys, time
 from pathlib import Path
-from service.datasets.ingest import ingest_file
+from service.datasets.validator import ingest_file
 
 # As `ftjobs validate` runs it: one thread, so pool workers are forked children of this
 # process and RUSAGE_CHILDREN reports the largest of them once the pool has shut down.
@@ -161,8 +161,8 @@ if __name__ == "__main__":
 
 TIKTOKEN = """
 import sys, time
-from service.datasets.formats import DPO_DECODER, text_of
-from service.datasets.tokens import encoding
+from service.datasets.validator.row.typed import DPO_DECODER, text_of
+from service.datasets.validator.tokens import encoding
 enc = encoding()
 texts, size = [], 0
 with open(sys.argv[1], "rb") as f:

@@ -8,7 +8,7 @@ from pathlib import Path
 from click.testing import CliRunner
 
 from service.cli.datasets import convert_command, validate_command
-from service.datasets.ingest import ingest_file
+from service.datasets.validator import ingest_file
 from tests.datasets.helpers import dpo, good, jsonl
 
 

@@ -7,11 +7,16 @@ import json
 from pathlib import Path
 from typing import Any
 
-from service.datasets.ingest import IngestResult, SourceFormat, ingest_file
-from service.datasets.report import DatasetKind, ValidationReport
+from service.datasets.validator import (
+    DatasetKind,
+    IngestResult,
+    SourceFormat,
+    ValidationReport,
+    ingest_file,
+)
 
 Row = dict[str, Any]
-# Byte-for-byte copies of shared/reference/peer-data (sources and licences in its README.txt).
+# Real files, copied byte for byte (sources and licences in peer_data/README.txt).
 PEER_DATA = Path(__file__).resolve().parent / "peer_data"
 
 STOCK_TOOL: dict[str, Any] = {

@@ -1,5 +1,6 @@
-"""For every emulator test: a hand-driven clock, a real server in a thread, and a toy provider that
-lets the shared parts be tested without any real provider's API."""
+"""For every emulator test: a hand-driven clock, a real server in a thread (bare, or the app as
+`ftjobs emulator` serves it, with its controls), and a toy provider that lets the shared parts be
+tested without any real provider's API."""
 
 from __future__ import annotations
 
@@ -12,16 +13,21 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
+import httpx
+import openai
 import uvicorn
 from litestar import Litestar, get, post
 from litestar.di import NamedDependency, Provide
 
+from service.emulators.app import create_app
+from service.emulators.config import EmulatorConfig
 from service.emulators.errors import APIError
 from service.emulators.faults import COMMIT_BEFORE_DROP
 from service.emulators.mount import Mount
 from service.emulators.runtime import Runtime
 
 TOY_PATH = "/toy/v1"
+API_KEY = "sk-test"  # OpenAI's routes take any bearer key unless the config names one
 
 
 class ManualClock:
@@ -56,6 +62,43 @@ def serve_app(app: Litestar) -> Iterator[str]:
         server.should_exit = True
         thread.join(10)
         sock.close()
+
+
+@dataclass
+class RunningEmulator:
+    """The emulator app on a real server: its controls, and an SDK client for OpenAI's `/v1`
+    (other providers' tests build their own clients on `url`)."""
+
+    url: str
+
+    def client(self, **options: Any) -> openai.OpenAI:
+        options.setdefault("api_key", API_KEY)
+        options.setdefault("max_retries", 0)
+        return openai.OpenAI(base_url=f"{self.url}/v1", **options)
+
+    def state(self) -> dict[str, Any]:
+        response = httpx.get(f"{self.url}/_emulator/state")
+        response.raise_for_status()
+        result: dict[str, Any] = response.json()
+        return result
+
+    def set(self, **settings: Any) -> dict[str, Any]:
+        response = httpx.post(f"{self.url}/_emulator/faults", json=settings)
+        response.raise_for_status()
+        result: dict[str, Any] = response.json()
+        return result
+
+    def reset(self) -> None:
+        httpx.post(f"{self.url}/_emulator/reset").raise_for_status()
+
+
+@contextmanager
+def serve(config: EmulatorConfig, clock: ManualClock | None = None) -> Iterator[RunningEmulator]:
+    """The emulator app (every provider mounted, as `ftjobs emulator` serves it) on a real
+    server."""
+    app = create_app(config) if clock is None else create_app(config, clock=clock)
+    with serve_app(app) as url:
+        yield RunningEmulator(url)
 
 
 @dataclass

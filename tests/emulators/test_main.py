@@ -25,6 +25,7 @@ def test_arguments_build_the_config() -> None:
             "--webhook-url", "http://a/hook", "http://b/hook",
             "--webhook-url", "http://c/hook",
             "--webhook-secret", "whsec_c2VjcmV0",
+            "--azure-api-key", "k-azure",
         ]
     )  # fmt: skip
     assert args.port == 9123
@@ -34,6 +35,12 @@ def test_arguments_build_the_config() -> None:
     assert config.training_not_available is True
     assert config.webhook_urls == ("http://a/hook", "http://b/hook", "http://c/hook")
     assert config.webhook_secret == "whsec_c2VjcmV0"
+    assert config.azure_api_key == "k-azure"
+
+
+def test_azure_key_has_a_default() -> None:
+    _, config = parse_args([])
+    assert config.azure_api_key == EmulatorConfig().azure_api_key == "azure-emulator-key"
 
 
 @pytest.mark.parametrize(
@@ -44,6 +51,7 @@ def test_arguments_build_the_config() -> None:
         {"phase_seconds": -1.0},
         {"webhook_secret": "plain"},
         {"max_running_per_model": 0},
+        {"azure_api_key": ""},
     ],
 )
 def test_config_rejects_nonsense(bad: dict[str, object]) -> None:

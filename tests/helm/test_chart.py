@@ -592,6 +592,163 @@ def test_dashboard_file_is_valid_json_with_unique_panel_ids() -> None:
     assert dashboard["templating"]["list"][0]["type"] == "datasource"
 
 
+# --- providers: Azure OpenAI, Together AI, the default and the end dates --------------------
+
+PROCESSES = ("api", "worker", "scheduler")
+AZURE_ENDPOINT = "https://ftjobs-test.openai.azure.com"
+CLIENT_ID_ANNOTATION = "azure.workload.identity/client-id"
+WORKLOAD_IDENTITY_LABEL = "azure.workload.identity/use"
+PROVIDER_ENV = (
+    "FTJOBS_DEFAULT_PROVIDER",
+    "FTJOBS_AZURE_OPENAI_ENDPOINT",
+    "FTJOBS_AZURE_OPENAI_API_KEY",
+    "FTJOBS_TOGETHER_API_KEY",
+    "FTJOBS_TOGETHER_BASE_URL",
+    "FTJOBS_PROVIDER_END_DATES",
+)
+PROVIDER_VALUE_SETS: dict[str, dict[str, Any]] = {
+    # The Secret exists already (the default, secret.create false), under its own name and key.
+    "azure-existing-secret": {
+        "secret": {"name": "team-llm-keys", "keys": {"azureOpenaiApiKey": "aoai-key"}},
+        "providers": {"azure": {"enabled": True, "endpoint": AZURE_ENDPOINT}},
+    },
+    # No key: an Entra ID token through AKS workload identity. A leftover key value in a
+    # chart-made Secret must not be written or referenced.
+    "azure-workload-identity": {
+        "serviceAccount": {
+            "name": "ftjobs-wi",
+            "annotations": {CLIENT_ID_ANNOTATION: "00000000-0000-0000-0000-000000000001"},
+        },
+        "podLabels": {"example.com/cost-center": "ml"},
+        "secret": {
+            "create": True,
+            "values": {
+                "databaseUrl": "postgresql://ftjobs@db:5432/ftjobs",
+                "redisUrl": "redis://redis:6379/0",
+                "openaiApiKey": "sk-test-not-a-real-key",
+                "azureOpenaiApiKey": "leftover-not-to-be-used",
+            },
+        },
+        "providers": {
+            "azure": {"enabled": True, "endpoint": AZURE_ENDPOINT, "auth": "workloadIdentity"}
+        },
+    },
+}
+
+
+@pytest.fixture(scope="module")
+def provider_manifests(chart: helm.Chart) -> dict[str, list[Manifest]]:
+    return {name: render(chart, values) for name, values in PROVIDER_VALUE_SETS.items()}
+
+
+def process_envs(docs: list[Manifest]) -> dict[str, dict[str, dict[str, Any]]]:
+    """The env of the api, worker and scheduler containers, by process."""
+    return {name: env_of(container(component(docs, "Deployment", name))) for name in PROCESSES}
+
+
+def secret_refs(env: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    return {k: v["valueFrom"]["secretKeyRef"] for k, v in env.items() if "valueFrom" in v}
+
+
+@pytest.mark.parametrize("kube_version", KUBE_VERSIONS)
+@pytest.mark.parametrize("value_set", PROVIDER_VALUE_SETS)
+def test_provider_variants_are_valid_kubernetes(
+    provider_manifests: dict[str, list[Manifest]], value_set: str, kube_version: str
+) -> None:
+    for doc in provider_manifests[value_set]:
+        kubernetes_validate.validate(doc, kube_version, strict=True)
+
+
+def test_by_default_only_openai_is_configured(manifests: dict[str, list[Manifest]]) -> None:
+    for name, env in process_envs(manifests["defaults"]).items():
+        assert [var for var in PROVIDER_ENV if var in env] == [], name
+    for doc in workloads(manifests["defaults"]):
+        assert WORKLOAD_IDENTITY_LABEL not in doc["spec"]["template"]["metadata"]["labels"]
+
+
+def test_azure_endpoint_and_key_reach_every_process_the_key_by_reference(
+    manifests: dict[str, list[Manifest]],
+) -> None:
+    docs = manifests["all-on"]
+    keys = ALL_ON["secret"]["keys"]
+    for name, env in process_envs(docs).items():
+        assert env["FTJOBS_DEFAULT_PROVIDER"]["value"] == "azure", name
+        assert env["FTJOBS_AZURE_OPENAI_ENDPOINT"]["value"] == AZURE_ENDPOINT, name
+        together_url = ALL_ON["providers"]["together"]["baseUrl"]
+        assert env["FTJOBS_TOGETHER_BASE_URL"]["value"] == together_url, name
+        refs = secret_refs(env)
+        for var, key_field in (
+            ("FTJOBS_AZURE_OPENAI_API_KEY", "azureOpenaiApiKey"),
+            ("FTJOBS_TOGETHER_API_KEY", "togetherApiKey"),
+        ):
+            assert "value" not in env[var], f"{name}: {var} must not be inlined"
+            # Not optional: a missing key stops the pod instead of silently dropping the provider.
+            assert refs[var] == {"name": ALL_ON["secret"]["name"], "key": keys[key_field]}
+    # The chart-made Secret holds the keys, and no workload carries them in clear.
+    secret = component(docs, "Secret", "secret")
+    for key_field in ("azureOpenaiApiKey", "togetherApiKey"):
+        value = ALL_ON["secret"]["values"][key_field]
+        assert secret["stringData"][keys[key_field]] == value
+        for doc in workloads(docs):
+            assert value not in json.dumps(doc), f"{doc['metadata']['name']} inlines {key_field}"
+
+
+def test_azure_key_from_an_existing_secret(
+    provider_manifests: dict[str, list[Manifest]],
+) -> None:
+    docs = provider_manifests["azure-existing-secret"]
+    assert "Secret" not in kinds(docs)
+    for name, env in process_envs(docs).items():
+        assert env["FTJOBS_AZURE_OPENAI_ENDPOINT"]["value"] == AZURE_ENDPOINT, name
+        assert "value" not in env["FTJOBS_AZURE_OPENAI_API_KEY"]
+        refs = secret_refs(env)
+        assert refs["FTJOBS_AZURE_OPENAI_API_KEY"] == {"name": "team-llm-keys", "key": "aoai-key"}
+        # The other settings come from the same Secret.
+        assert {ref["name"] for ref in refs.values()} == {"team-llm-keys"}
+        # Together stays off, and with no default set the service picks one itself.
+        assert "FTJOBS_TOGETHER_API_KEY" not in env
+        assert "FTJOBS_DEFAULT_PROVIDER" not in env
+    # Key auth: the pods are not opted into workload identity.
+    for doc in workloads(docs):
+        assert WORKLOAD_IDENTITY_LABEL not in doc["spec"]["template"]["metadata"]["labels"]
+
+
+def test_azure_workload_identity_uses_no_key(
+    provider_manifests: dict[str, list[Manifest]],
+) -> None:
+    docs = provider_manifests["azure-workload-identity"]
+    account = component(docs, "ServiceAccount", "serviceaccount")
+    assert account["metadata"]["name"] == "ftjobs-wi"
+    assert account["metadata"]["annotations"][CLIENT_ID_ANNOTATION] == (
+        "00000000-0000-0000-0000-000000000001"
+    )
+    azure_key = DEFAULTS["secret"]["keys"]["azureOpenaiApiKey"]
+    for name, env in process_envs(docs).items():
+        assert env["FTJOBS_AZURE_OPENAI_ENDPOINT"]["value"] == AZURE_ENDPOINT, name
+        assert "FTJOBS_AZURE_OPENAI_API_KEY" not in env, name
+        assert azure_key not in {ref["key"] for ref in secret_refs(env).values()}
+        deployment = component(docs, "Deployment", name)
+        # The webhook injects the token into pods that carry the label and use the annotated
+        # ServiceAccount.
+        labels = deployment["spec"]["template"]["metadata"]["labels"]
+        assert labels[WORKLOAD_IDENTITY_LABEL] == "true", name
+        assert labels["example.com/cost-center"] == "ml", "podLabels still apply"
+        assert pod_spec(deployment)["serviceAccountName"] == "ftjobs-wi"
+    # The migration needs no Azure identity: it keeps the default ServiceAccount and no label.
+    job = component(docs, "Job", "migrate")
+    assert WORKLOAD_IDENTITY_LABEL not in job["spec"]["template"]["metadata"]["labels"]
+    assert azure_key not in component(docs, "Secret", "secret")["stringData"]
+
+
+def test_provider_end_dates_are_json_in_every_process(
+    manifests: dict[str, list[Manifest]],
+) -> None:
+    expected = ALL_ON["providers"]["endDates"]
+    assert expected["azure"]["no_new_jobs_from"] is None, "the null case must be exercised"
+    for name, env in process_envs(manifests["all-on"]).items():
+        assert json.loads(env["FTJOBS_PROVIDER_END_DATES"]["value"]) == expected, name
+
+
 # --- values.schema.json ---------------------------------------------------------------------
 
 
@@ -618,6 +775,98 @@ WRONG_VALUES = [
         {"api": {"autoscaling": {"targetCPUUtilizationPercentage": 150}}},
         "/api/autoscaling/targetCPUUtilizationPercentage",
         id="hpa-target-over-100",
+    ),
+    pytest.param(
+        {"providers": {"defaultProvider": "anthropic"}},
+        "/providers/defaultProvider",
+        id="default-provider-enum",
+    ),
+    pytest.param(
+        # Not until the service supports it.
+        {"providers": {"defaultProvider": "together"}},
+        "/providers/defaultProvider",
+        id="default-provider-together-not-yet",
+    ),
+    pytest.param(
+        {"providers": {"defaultProvider": "azure"}},
+        "/providers/azure/enabled",
+        id="default-provider-not-enabled",
+    ),
+    pytest.param(
+        {"providers": {"azure": {"enabled": True}}},
+        "/providers/azure/endpoint",
+        id="azure-endpoint-unset",
+    ),
+    pytest.param(
+        {"providers": {"azure": {"enabled": True, "endpoint": "http://r.openai.azure.com"}}},
+        "/providers/azure/endpoint",
+        id="azure-endpoint-not-https",
+    ),
+    pytest.param(
+        {"providers": {"azure": {"enabled": True, "endpoint": AZURE_ENDPOINT + "/openai/v1/"}}},
+        "/providers/azure/endpoint",
+        id="azure-endpoint-with-the-path-the-service-appends",
+    ),
+    pytest.param(
+        {"providers": {"azure": {"enabled": True, "endpoint": AZURE_ENDPOINT, "auth": "entra"}}},
+        "/providers/azure/auth",
+        id="azure-auth-enum",
+    ),
+    pytest.param(
+        {
+            "providers": {
+                "azure": {"enabled": True, "endpoint": AZURE_ENDPOINT, "auth": "workloadIdentity"}
+            }
+        },
+        "/serviceAccount/annotations': missing property 'azure.workload.identity/client-id'",
+        id="workload-identity-without-client-id",
+    ),
+    pytest.param(
+        {
+            "secret": {
+                "create": True,
+                "values": {"databaseUrl": "x", "redisUrl": "y", "openaiApiKey": "z"},
+            },
+            "providers": {"azure": {"enabled": True, "endpoint": AZURE_ENDPOINT}},
+        },
+        "/secret/values/azureOpenaiApiKey",
+        id="created-secret-without-azure-key",
+    ),
+    pytest.param(
+        {
+            "secret": {
+                "create": True,
+                "values": {"databaseUrl": "x", "redisUrl": "y", "openaiApiKey": "z"},
+            },
+            "providers": {"together": {"enabled": True}},
+        },
+        "/secret/values/togetherApiKey",
+        id="created-secret-without-together-key",
+    ),
+    pytest.param(
+        {"providers": {"together": {"enabled": True, "baseUrl": "api.together.xyz/v1"}}},
+        "/providers/together/baseUrl",
+        id="together-base-url-format",
+    ),
+    pytest.param(
+        {"providers": {"endDates": {"opneai": {"no_new_jobs_from": "2027-03-01"}}}},
+        "invalid propertyName 'opneai'",
+        id="end-dates-unknown-provider",
+    ),
+    pytest.param(
+        {"providers": {"endDates": {"openai": {"no_new_jobs_from": "2027-02-30"}}}},
+        "/providers/endDates/openai/no_new_jobs_from",
+        id="end-dates-impossible-date",
+    ),
+    pytest.param(
+        {"providers": {"endDates": {"openai": {"noNewJobsFrom": "2027-03-01"}}}},
+        "'noNewJobsFrom' not allowed",
+        id="end-dates-unknown-field",
+    ),
+    pytest.param(
+        {"providers": {"endDates": {"azure": {"model_retirements": {"gpt-4o": "soon"}}}}},
+        "/providers/endDates/azure/model_retirements/gpt-4o",
+        id="end-dates-retirement-not-a-date",
     ),
 ]
 

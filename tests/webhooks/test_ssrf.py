@@ -4,10 +4,15 @@ from __future__ import annotations
 
 import asyncio
 import ipaddress
+from datetime import UTC, datetime
 
+import httpx
 import pytest
 
+from service.db.webhook_models import WebhookDelivery, WebhookEndpoint, WebhookEvent
 from service.webhooks import sender, ssrf
+from service.webhooks.repository import Work
+from service.webhooks.signing import new_secret
 
 NONE: tuple[ssrf.Network, ...] = ()
 LOOPBACK_ALLOWED = ssrf.parse_networks("127.0.0.0/8, 10.1.0.0/16")
@@ -58,6 +63,105 @@ def test_public_addresses_pass() -> None:
 def test_ipv6_forms_of_a_private_ipv4_are_judged_as_it() -> None:
     for form in ("::ffff:127.0.0.1", "::ffff:169.254.169.254", "64:ff9b::a00:1", "2002:a00:1::"):
         assert ssrf.refusal(ip(form), NONE) is not None, form
+
+
+# Each form reaches the IPv4 host it embeds, so it is judged as that host.
+EMBEDDED = [
+    ("::ffff:169.254.169.254", "169.254.169.254"),  # IPv4-mapped
+    ("::ffff:0:a9fe:a9fe", "169.254.169.254"),  # IPv4-translated (SIIT)
+    ("::ffff:0:127.0.0.1", "127.0.0.1"),
+    ("::a9fe:a9fe", "169.254.169.254"),  # IPv4-compatible (deprecated)
+    ("::127.0.0.1", "127.0.0.1"),
+    ("::10.0.0.1", "10.0.0.1"),
+    ("64:ff9b::a9fe:a9fe", "169.254.169.254"),  # NAT64, well-known prefix
+    ("64:ff9b::7f00:1", "127.0.0.1"),
+    ("64:ff9b:1::a9fe:a9fe", "169.254.169.254"),  # NAT64, local-use prefix
+    ("64:ff9b:1::a00:1", "10.0.0.1"),
+    ("2002:a9fe:a9fe::1", "169.254.169.254"),  # 6to4
+    ("2002:7f00:1::", "127.0.0.1"),
+    ("2001:0:5db8:d70e:0:0:5601:5601", "169.254.169.254"),  # Teredo client (obfuscated)
+    ("2001:0:a00:1:0:0:a247:28f1", "10.0.0.1"),  # Teredo server
+]
+
+
+@pytest.mark.parametrize(("address", "embedded"), EMBEDDED)
+def test_ipv6_forms_of_an_ipv4_host_are_refused_for_what_it_is(address: str, embedded: str) -> None:
+    reason = ssrf.refusal(ip(address), NONE)
+    assert reason is not None and embedded in reason and str(ip(address)) in reason
+    assert ip(embedded) in ssrf.embedded_ipv4(ip(address))
+
+
+@pytest.mark.parametrize(
+    "address",
+    ["::ffff:0:a9fe:a9fe", "::a9fe:a9fe", "64:ff9b::a9fe:a9fe", "64:ff9b:1::a9fe:a9fe"],
+)
+def test_an_embedded_metadata_address_is_refused_even_when_everything_is_allowed(
+    address: str,
+) -> None:
+    everything = ssrf.parse_networks("0.0.0.0/0, ::/0")
+    reason = ssrf.refusal(ip(address), everything)
+    assert reason is not None and "metadata" in reason
+
+
+def test_an_embedded_private_host_passes_when_its_ipv4_network_is_allowed() -> None:
+    """The allow-list names the host's network, whichever way its address is written."""
+    for form in ("::ffff:10.1.2.3", "::ffff:0:10.1.2.3", "::10.1.2.3", "64:ff9b::10.1.2.3"):
+        assert ssrf.refusal(ip(form), LOOPBACK_ALLOWED) is None, form
+
+
+def test_embeddings_of_public_hosts_pass_where_the_ipv6_range_is_public() -> None:
+    for form in ("::ffff:93.184.215.14", "64:ff9b::5db8:d70e", "2002:5db8:d70e::1"):
+        assert ssrf.refusal(ip(form), NONE) is None, form
+    # Local-use NAT64 and Teredo are not public ranges themselves: allow-listed only.
+    for form in ("64:ff9b:1::5db8:d70e", "2001:0:5db8:d70e:0:0:a247:28f1"):
+        assert ssrf.refusal(ip(form), NONE) is not None, form
+    allowed = ssrf.parse_networks("64:ff9b:1::/48")
+    assert ssrf.refusal(ip("64:ff9b:1::5db8:d70e"), allowed) is None
+
+
+def test_loopback_and_unspecified_are_not_read_as_ipv4_compatible() -> None:
+    assert ssrf.embedded_ipv4(ip("::1")) == []
+    assert ssrf.embedded_ipv4(ip("::")) == []
+    assert ssrf.refusal(ip("::1"), ssrf.parse_networks("::1/128")) is None
+
+
+def test_deprecated_site_local_is_refused_unless_allow_listed() -> None:
+    reason = ssrf.refusal(ip("fec0::1"), NONE)
+    assert reason is not None and "site-local" in reason
+    assert ssrf.refusal(ip("fec0::1"), ssrf.parse_networks("fec0::/10")) is None
+
+
+@pytest.mark.parametrize(("address", "embedded"), EMBEDDED)
+def test_a_dns_answer_in_an_embedded_form_is_refused_at_send_time(
+    address: str, embedded: str
+) -> None:
+    """`pin` (which the sender calls before every attempt) judges DNS answers the same way."""
+
+    async def answers(host: str, port: int) -> list[ssrf.Address]:
+        return [ip(address)]
+
+    with pytest.raises(ssrf.UnsafeUrlError, match=embedded.replace(".", r"\.")):
+        asyncio.run(ssrf.pin("https://innocent.example/hook", NONE, answers))
+
+
+def test_the_sender_refuses_an_embedded_answer_without_connecting() -> None:
+    """Before every attempt the sender checks the DNS answer with the same rules."""
+    requests: list[httpx.Request] = []
+
+    async def answers(host: str, port: int) -> list[ssrf.Address]:
+        return [ip("64:ff9b:1::a9fe:a9fe")]
+
+    def receive(request: httpx.Request) -> httpx.Response:
+        requests.append(request)
+        return httpx.Response(204)
+
+    out = sender.Outbound(NONE, timeout=5, resolver=answers, transport=httpx.MockTransport(receive))
+    endpoint = WebhookEndpoint(url="https://innocent.example/hook", secret=new_secret())
+    event = WebhookEvent(id="evt_x", type="ping", created_at=datetime.now(UTC), data={})
+    work = Work(delivery=WebhookDelivery(id="dlv_x"), endpoint=endpoint, event=event)
+    result = asyncio.run(sender.send(out, work))
+    assert requests == [] and result.status_code is None
+    assert result.error is not None and "169.254.169.254" in result.error
 
 
 def test_one_bad_address_refuses_the_whole_name() -> None:

@@ -110,6 +110,7 @@ default
 {{- end }}
 - name: FTJOBS_OPENAI_TIMEOUT_SECONDS
   value: {{ $c.openaiTimeoutSeconds | quote }}
+{{- include "ftjobs.providerEnv" . }}
 - name: FTJOBS_MAX_UPLOAD_BYTES
   value: {{ $c.maxUploadBytes | int64 | quote }}
 - name: FTJOBS_POLL_INTERVAL_SECONDS
@@ -125,6 +126,69 @@ default
 - name: FTJOBS_WORKER_JOB_TIMEOUT_SECONDS
   value: {{ $c.workerJobTimeoutSeconds | int64 | quote }}
 {{ include "ftjobs.commonEnv" . }}
+{{- end -}}
+
+{{/*
+The providers beside OpenAI and the choice between them (values: providers). Keys come from the
+Secret by reference, only for the providers that are enabled; Azure with workload identity has no
+key at all (azure-identity gets an Entra ID token instead).
+*/}}
+{{- define "ftjobs.providerEnv" -}}
+{{- $s := .Values.secret -}}
+{{- $p := .Values.providers -}}
+{{- with $p.defaultProvider }}
+- name: FTJOBS_DEFAULT_PROVIDER
+  value: {{ . | quote }}
+{{- end }}
+{{- if $p.azure.enabled }}
+- name: FTJOBS_AZURE_OPENAI_ENDPOINT
+  value: {{ required "providers.azure.endpoint is required when providers.azure.enabled is true" $p.azure.endpoint | quote }}
+{{- if eq $p.azure.auth "apiKey" }}
+- name: FTJOBS_AZURE_OPENAI_API_KEY
+  valueFrom:
+    secretKeyRef:
+      name: {{ $s.name }}
+      key: {{ $s.keys.azureOpenaiApiKey }}
+{{- end }}
+{{- end }}
+{{- if $p.together.enabled }}
+- name: FTJOBS_TOGETHER_API_KEY
+  valueFrom:
+    secretKeyRef:
+      name: {{ $s.name }}
+      key: {{ $s.keys.togetherApiKey }}
+{{- with $p.together.baseUrl }}
+- name: FTJOBS_TOGETHER_BASE_URL
+  value: {{ . | quote }}
+{{- end }}
+{{- end }}
+{{- with $p.endDates }}
+- name: FTJOBS_PROVIDER_END_DATES
+  value: {{ toJson . | quote }}
+{{- end }}
+{{- end -}}
+
+{{/* True when the pods authenticate to Azure OpenAI with AKS workload identity. */}}
+{{- define "ftjobs.azureWorkloadIdentity" -}}
+{{- $azure := .Values.providers.azure -}}
+{{- if and $azure.enabled (eq $azure.auth "workloadIdentity") -}}
+true
+{{- end -}}
+{{- end -}}
+
+{{/*
+Labels of the api, worker and scheduler pod templates beyond the selector: podLabels, plus the
+label that makes the workload-identity webhook inject the Entra ID token (it wins over podLabels).
+*/}}
+{{- define "ftjobs.podLabels" -}}
+{{- $labels := dict -}}
+{{- if include "ftjobs.azureWorkloadIdentity" . -}}
+{{- $_ := set $labels "azure.workload.identity/use" "true" -}}
+{{- end -}}
+{{- $labels = merge $labels .Values.podLabels -}}
+{{- with $labels }}
+{{- toYaml . }}
+{{- end }}
 {{- end -}}
 
 {{/* Log level and the user's extra settings: every container, the migration Job included. */}}

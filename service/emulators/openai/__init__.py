@@ -1,4 +1,5 @@
-"""The OpenAI emulator: files, uploads and fine-tuning jobs under `/v1/...`, as the `openai` SDK
-expects them; `mount.mount` hands it to the app. State lives in memory; job phases follow elapsed
-time (`phase_seconds` each). It builds on the shared modules one level up and on no sibling.
+"""The OpenAI emulator: the OpenAI-compatible world (`openai_compat`) in OpenAI's flavor under
+`/v1/...`, as the `openai` SDK expects it; `mount.mount` hands it to the app. What is OpenAI's own
+lives here: the bearer-key check, the fault wording, the id shapes, the models and `ft:` names,
+the `training_not_available` switch and the webhooks. It imports no sibling provider.
 """

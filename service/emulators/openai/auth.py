@@ -8,7 +8,7 @@ from litestar.middleware import ASGIMiddleware
 from litestar.types import ASGIApp, Receive, Scope, Send
 
 from service.emulators.errors import APIError
-from service.emulators.openai.state import Emulator
+from service.emulators.openai_compat.state import Emulator
 
 NO_KEY = (
     "You didn't provide an API key. You need to provide your API key in an Authorization header "

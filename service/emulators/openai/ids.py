@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from service.emulators.ids import IdFactory
+from service.emulators.openai_compat.ids import CompatIds
 
 
-class OpenAIIds(IdFactory):
-    """The ids of OpenAI's objects; one instance per emulator reset, seeded by the config."""
+class OpenAIIds(CompatIds):
+    """The ids of OpenAI's objects: mixed-case alphanumerics after the prefix."""
 
     def file(self) -> str:
         return self.alnum("file-", 22)
@@ -29,7 +29,3 @@ class OpenAIIds(IdFactory):
     def model_tag(self) -> str:
         """The 8-char tail of `ft:<base>:<org>:<suffix>:<tag>`."""
         return self.alnum("", 8)
-
-    def seed(self) -> int:
-        """A job seed when the caller gave none (OpenAI generates one too)."""
-        return self._rng.randint(0, 2_147_483_647)

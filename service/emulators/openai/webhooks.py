@@ -21,8 +21,8 @@ from typing import Any
 import httpx
 import msgspec
 
-from service.emulators.openai.records import JobRecord
-from service.emulators.openai.state import Emulator
+from service.emulators.openai_compat.records import JobRecord
+from service.emulators.openai_compat.state import Emulator
 
 USER_AGENT = "OpenAI/1.0 (+https://platform.openai.com/docs/webhooks)"
 STALE_BY_SECONDS = 600  # past the SDK's 300 s tolerance

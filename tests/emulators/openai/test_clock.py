@@ -7,15 +7,8 @@ from typing import cast
 import openai
 import pytest
 
-from tests.emulators.helpers import ManualClock
-from tests.emulators.openai.helpers import (
-    DPO_MODEL,
-    RunningEmulator,
-    dpo_job,
-    dpo_row,
-    error_message,
-    upload,
-)
+from tests.emulators.helpers import ManualClock, RunningEmulator
+from tests.emulators.openai_compat.helpers import DPO_MODEL, dpo_job, dpo_row, error_message, upload
 
 ROWS = [dpo_row(index) for index in range(12)]
 PHASE = 10.0  # slow_emulator's phase_seconds

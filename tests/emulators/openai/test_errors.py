@@ -9,14 +9,8 @@ import openai
 import pytest
 
 from service.emulators.config import EmulatorConfig
-from tests.emulators.openai.helpers import (
-    DPO_MODEL,
-    RunningEmulator,
-    dpo_row,
-    error_message,
-    serve,
-    upload,
-)
+from tests.emulators.helpers import RunningEmulator, serve
+from tests.emulators.openai_compat.helpers import DPO_MODEL, dpo_row, error_message, upload
 
 ROWS = [dpo_row(index) for index in range(10)]
 

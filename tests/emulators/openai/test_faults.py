@@ -9,14 +9,8 @@ import httpx
 import openai
 import pytest
 
-from tests.emulators.openai.helpers import (
-    DPO_MODEL,
-    RunningEmulator,
-    dpo_job,
-    dpo_row,
-    error_message,
-    upload,
-)
+from tests.emulators.helpers import RunningEmulator
+from tests.emulators.openai_compat.helpers import DPO_MODEL, dpo_job, dpo_row, error_message, upload
 
 ROWS = [dpo_row(index) for index in range(10)]
 NOT_AVAILABLE = (

@@ -8,14 +8,8 @@ import openai
 import pytest
 
 from service.emulators.config import EmulatorConfig
-from tests.emulators.openai.helpers import (
-    RunningEmulator,
-    dpo_row,
-    error_message,
-    jsonl,
-    serve,
-    upload,
-)
+from tests.emulators.helpers import RunningEmulator, serve
+from tests.emulators.openai_compat.helpers import dpo_row, error_message, jsonl, upload
 
 DATA = jsonl([dpo_row(index) for index in range(10)])
 

@@ -7,7 +7,7 @@ from typing import Any
 import openai
 import pytest
 
-from tests.emulators.openai.helpers import (
+from tests.emulators.openai_compat.helpers import (
     DPO_MODEL,
     dpo_job,
     dpo_row,

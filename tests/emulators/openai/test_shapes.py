@@ -1,4 +1,6 @@
-"""Raw JSON from the emulator against OpenAI's own schemas (reference/openai-openapi.yaml).
+"""Raw JSON from the emulator against OpenAI's own schemas (`openai_schemas.json` beside this
+file: the component schemas of OpenAI's OpenAPI document that these tests name, with every schema
+they reference).
 
 The spec is OpenAPI 3.1 but still carries some 3.0 idioms; they are translated to JSON Schema
 2020-12 once per session: `nullable: true` becomes "or null", and a boolean `exclusiveMinimum`
@@ -10,27 +12,20 @@ checked: the spec's status enum lacks `paused` although its own pause example re
 from __future__ import annotations
 
 import copy
+import json
 from pathlib import Path
 from typing import Any
 
 import httpx
 import jsonschema
 import pytest
-import yaml
 from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT202012
 
-from tests.emulators.openai.helpers import (
-    API_KEY,
-    RunningEmulator,
-    dpo_job,
-    dpo_row,
-    jsonl,
-    upload,
-    wait_for,
-)
+from tests.emulators.helpers import API_KEY, RunningEmulator
+from tests.emulators.openai_compat.helpers import dpo_job, dpo_row, jsonl, upload, wait_for
 
-SPEC = Path("/work/shared/reference/openai-openapi.yaml")
+SPEC = Path(__file__).with_name("openai_schemas.json")
 SPEC_URI = "urn:openai-openapi"
 ROWS = [dpo_row(index) for index in range(10)]
 
@@ -53,10 +48,7 @@ def normalise(node: Any) -> Any:
 
 @pytest.fixture(scope="session")
 def spec_registry() -> Registry[Any]:
-    if not SPEC.exists():
-        pytest.skip(f"{SPEC} not present")
-    with SPEC.open() as handle:
-        document = yaml.load(handle, Loader=yaml.CSafeLoader)
+    document = json.loads(SPEC.read_text())
     components = normalise({"components": {"schemas": document["components"]["schemas"]}})
     job = components["components"]["schemas"]["FineTuningJob"]["properties"]
     job["hyperparameters"] = {"anyOf": [copy.deepcopy(job["hyperparameters"]), {"type": "null"}]}

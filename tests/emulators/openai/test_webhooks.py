@@ -17,7 +17,8 @@ import openai
 import pytest
 
 from service.emulators.config import EmulatorConfig
-from tests.emulators.openai.helpers import API_KEY, RunningEmulator, dpo_job, dpo_row, serve, upload
+from tests.emulators.helpers import API_KEY, RunningEmulator, serve
+from tests.emulators.openai_compat.helpers import dpo_job, dpo_row, upload
 
 SECRET = "whsec_" + base64.b64encode(b"0123456789abcdef0123456789abcdef").decode()
 ROWS = [dpo_row(index) for index in range(10)]

@@ -1,0 +1,110 @@
+"""Stream a source file into OpenAI DPO JSON Lines, with a per-row report of what was dropped.
+
+`Conversion` only converts; `ingest_file` validates what it yields like any upload, so a
+converted file gets exactly the same checks as one uploaded in OpenAI's format.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from typing import BinaryIO
+
+import msgspec
+
+from service.datasets.validator.convert.formats import CONVERTERS, Converter, Drop, detect
+from service.datasets.validator.reading.lines import BOM, DEFAULT_MAX_LINE
+from service.datasets.validator.reading.source_rows import (
+    Container,
+    SourceRow,
+    json_rows,
+    jsonl_rows,
+    sniff,
+)
+from service.datasets.validator.report import DEFAULT_CAP_PER_CODE, ConversionReport, DroppedRow
+
+_ENCODER = msgspec.json.Encoder()
+_HEAD = 1 << 16
+
+
+class Conversion:
+    """Open with `Conversion(f, fmt)`; then `detected`, `container`, `passthrough`, `lines()`."""
+
+    def __init__(
+        self,
+        src: BinaryIO,
+        fmt: str,
+        *,
+        max_line: int = DEFAULT_MAX_LINE,
+        on_chunk: Callable[[bytes], None] | None = None,
+        cap_per_code: int = DEFAULT_CAP_PER_CODE,
+    ) -> None:
+        head = src.read(_HEAD)
+        src.seek(0)
+        self.container: Container = sniff(head)
+        self.bom = head.startswith(BOM)
+        self.report = ConversionReport(source_format=fmt, container=self.container)
+        self._cap = cap_per_code
+        self._kept: dict[str, int] = {}
+        if self.container == "jsonl":
+            rows = jsonl_rows(src, max_line=max_line, on_chunk=on_chunk or _ignore)
+        else:
+            rows = json_rows(src, self.container, max_line=max_line, on_chunk=on_chunk or _ignore)
+        self._rows = rows
+        self._first = self._first_good(rows)
+        self.detected: str | None = fmt
+        if fmt == "auto":
+            self.detected = detect(self._first.value) if self._first is not None else None
+            self.report.source_format = self.detected or "unknown"
+
+    def _first_good(self, rows: Iterator[SourceRow]) -> SourceRow | None:
+        """Rows before the first decodable one are dropped (and reported) here."""
+        for row in rows:
+            if row.error is None:
+                return row
+            self.report.rows_in += 1
+            self._drop(row, "invalid_json", row.error)
+        return None
+
+    @property
+    def passthrough(self) -> bool:
+        """Auto found plain OpenAI JSON Lines: store the bytes exactly as received."""
+        return self.detected == "openai" and self.container == "jsonl" and not self.bom
+
+    def lines(self) -> Iterator[bytes]:
+        """The converted rows, each encoded as one line ending with a newline."""
+        convert = CONVERTERS.get(self.detected or "")
+        if convert is None or self._first is None:
+            return
+        yield from self._one(convert, self._first)
+        for row in self._rows:
+            yield from self._one(convert, row)
+
+    def _one(self, convert: Converter, row: SourceRow) -> Iterator[bytes]:
+        self.report.rows_in += 1
+        if row.error is not None:
+            self._drop(row, "invalid_json", row.error)
+            return
+        if not isinstance(row.value, dict):
+            self._drop(row, "not_an_object", "the row is not a JSON object")
+            return
+        result = convert(row.value)
+        if isinstance(result, Drop):
+            self._drop(row, result.code, result.message)
+            return
+        self.report.rows_out += 1
+        yield _ENCODER.encode(result) + b"\n"
+
+    def _drop(self, row: SourceRow, code: str, message: str) -> None:
+        rep = self.report
+        rep.dropped_total += 1
+        rep.counts_by_code[code] = rep.counts_by_code.get(code, 0) + 1
+        kept = self._kept.get(code, 0)
+        if kept < self._cap:
+            self._kept[code] = kept + 1
+            rep.dropped.append(
+                DroppedRow(row=row.number, line=row.line, code=code, message=message)
+            )
+
+
+def _ignore(_: bytes) -> None:
+    return None
