@@ -37,9 +37,12 @@ def run_dev(settings: Settings, *, host: str, port: int) -> None:
         children: list[subprocess.Popen[bytes]] = []
         stack.callback(_stop_all, children)
         azure = None
-        if not settings.openai_key():
-            env |= _start_emulator(children, env, host, port + 1)
-            azure = _azure_line(settings, host, port + 1)
+        if not settings.openai_key() or not settings.azure_openai_endpoint:
+            # Every provider without settings of its own is pointed at the emulator, so that a
+            # newcomer can run a job on each.
+            env |= _start_emulator(children, env, settings, host, port + 1)
+            if not settings.azure_openai_endpoint:
+                azure = _azure_line(settings, host, port + 1)
         for command in (["api", "--host", host, "--port", str(port)], ["worker"], ["scheduler"]):
             children.append(_spawn(command, env))
         key = _dev_key(env["FTJOBS_DATABASE_URL"], data_dir)
@@ -69,13 +72,25 @@ def _backing_services(settings: Settings, data_dir: Path, stack: ExitStack) -> d
 
 
 def _start_emulator(
-    children: list[subprocess.Popen[bytes]], env: dict[str, str], host: str, port: int
+    children: list[subprocess.Popen[bytes]],
+    env: dict[str, str],
+    settings: Settings,
+    host: str,
+    port: int,
 ) -> dict[str, str]:
     children.append(_spawn(["emulator", "--host", host, "--port", str(port)], env))
-    return {
-        "FTJOBS_OPENAI_BASE_URL": f"http://{host}:{port}/v1",
-        "FTJOBS_OPENAI_API_KEY": EMULATOR_KEY,
-    }
+    emulated: dict[str, str] = {}
+    if not settings.openai_key():
+        emulated |= {
+            "FTJOBS_OPENAI_BASE_URL": f"http://{host}:{port}/v1",
+            "FTJOBS_OPENAI_API_KEY": EMULATOR_KEY,
+        }
+    if not settings.azure_openai_endpoint:
+        emulated |= {
+            "FTJOBS_AZURE_OPENAI_ENDPOINT": f"http://{host}:{port}",
+            "FTJOBS_AZURE_OPENAI_API_KEY": settings.emulator_azure_api_key.get_secret_value(),
+        }
+    return emulated
 
 
 def _azure_line(settings: Settings, host: str, port: int) -> str:

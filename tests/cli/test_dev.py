@@ -52,6 +52,9 @@ def test_dev_runs_everything_and_ctrl_c_stops_it(data_dir: Path) -> None:
         )
         jobs = httpx.get(f"{base}/v1/jobs", headers={"Authorization": f"Bearer {key}"})
         assert jobs.status_code == 200
+        providers = httpx.get(f"{base}/v1/providers", headers={"Authorization": f"Bearer {key}"})
+        configured = {p["name"]: p["configured"] for p in providers.json()["data"]}
+        assert configured == {"openai": True, "azure": True}  # both pointed at the emulator
         emulator = httpx.get(f"http://127.0.0.1:{port + 1}/_emulator/state")
         assert emulator.status_code == 200
         children = psutil.Process(dev.pid).children(recursive=True)

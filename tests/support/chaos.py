@@ -135,12 +135,18 @@ def wait_all_terminal(drill_: Drill, job_ids: list[str], timeout: float) -> dict
     return result
 
 
-def duplicates(drill_: Drill) -> tuple[int, int]:
-    """(extra OpenAI jobs for one of ours, extra fine-tune files for one dataset)."""
-    state = drill_.emulator("state")
+def duplicates(drill_: Drill, provider: str = "openai") -> tuple[int, int]:
+    """(extra remote jobs for one of ours, extra fine-tune files for one dataset) at `provider`.
+    OpenAI's jobs carry our id in their metadata; Azure's carry none, and one of ours is its
+    training file and seed (each job of ours has its own seed, see providers.azure)."""
+    full = drill_.emulator("state")
+    state = full["azure"] if provider == "azure" else full
     per_job: dict[str, int] = {}
     for job in state["job_list"]:
-        ours = str((job.get("metadata") or {}).get("ftjobs_job_id"))
+        if provider == "azure":
+            ours = f"{job['training_file']}:{job['seed']}"
+        else:
+            ours = str((job.get("metadata") or {}).get("ftjobs_job_id"))
         per_job[ours] = per_job.get(ours, 0) + 1
     per_file: dict[str, int] = {}
     for item in state["file_list"]:

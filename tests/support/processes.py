@@ -62,7 +62,15 @@ class Stack:
     def start_emulator(self, **extra_env: str) -> None:
         port = free_port()
         self.emulator_url = f"http://127.0.0.1:{port}"
-        self.env |= {"FTJOBS_OPENAI_BASE_URL": f"{self.emulator_url}/v1", **extra_env}
+        # Both providers at the emulator: OpenAI at /v1, Azure OpenAI at /openai/v1/ (the key
+        # is the emulator's default Azure key unless the environment names another).
+        azure_key = self.env.get("FTJOBS_EMULATOR_AZURE_API_KEY", "azure-emulator-key")
+        self.env |= {
+            "FTJOBS_OPENAI_BASE_URL": f"{self.emulator_url}/v1",
+            "FTJOBS_AZURE_OPENAI_ENDPOINT": self.emulator_url,
+            "FTJOBS_AZURE_OPENAI_API_KEY": azure_key,
+            **extra_env,
+        }
         self.spawn("emulator", "emulator", "--port", str(port))
         wait_until(
             lambda: httpx.get(f"{self.emulator_url}/_emulator/state").is_success,
