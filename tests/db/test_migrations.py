@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from sqlalchemy import inspect, make_url
+from sqlalchemy import inspect, make_url, text
 from sqlalchemy.engine import Connection
 
 from service.cli.embedded import create_database, drop_database
@@ -62,3 +62,50 @@ def test_downgrade_to_base_and_up_again(empty_database: str) -> None:
     assert _with_connection(empty_database, _tables) == set()
     upgrade(empty_database)
     assert _with_connection(empty_database, _tables) == set(Base.metadata.tables)
+
+
+def test_rows_from_before_providers_become_openai_rows(empty_database: str) -> None:
+    """0007: existing jobs and pipelines are OpenAI's, a dataset's OpenAI file moves into
+    dataset_files, and the openai_* job columns keep their values under provider_* names."""
+    upgrade(empty_database, "0006")
+
+    def seed(connection: Connection) -> None:
+        connection.execute(
+            text(
+                "INSERT INTO datasets (id, team, name, kind, source_format, status, bytes, "
+                "sha256, examples, blob_key, report, openai_file_id, openai_upload_started_at) "
+                "VALUES ('ds_1', 't', 'n', 'dpo', 'openai', 'ready', 1, 'h', 10, 'k', '{}', "
+                "'file-abc', now()), ('ds_2', 't', 'm', 'dpo', 'openai', 'ready', 1, 'g', 10, "
+                "'k2', '{}', NULL, NULL)"
+            )
+        )
+        connection.execute(
+            text(
+                "INSERT INTO jobs (id, team, status, method, model, training_dataset_id, "
+                "hyperparameters, metadata, openai_job_id, openai_file_id, wake_at) VALUES "
+                "('job_1', 't', 'running', 'dpo', 'gpt-4.1-mini-2025-04-14', 'ds_1', '{}', "
+                "'{}', 'ftjob-1', 'file-abc', now())"
+            )
+        )
+        connection.commit()
+
+    def read(connection: Connection) -> Any:
+        job = connection.execute(
+            text("SELECT provider, provider_status, provider_job_id, provider_file_id FROM jobs")
+        ).one()
+        files = connection.execute(
+            text("SELECT dataset_id, provider, file_id FROM dataset_files")
+        ).all()
+        return tuple(job), [tuple(row) for row in files]
+
+    _with_connection(empty_database, seed)
+    upgrade(empty_database)
+    job, files = _with_connection(empty_database, read)
+    assert job == ("openai", "running", "ftjob-1", "file-abc")
+    assert files == [("ds_1", "openai", "file-abc")]
+    downgrade(empty_database, "0006")  # and back: the file returns to its dataset
+    back = _with_connection(
+        empty_database,
+        lambda c: c.execute(text("SELECT openai_file_id FROM datasets ORDER BY id")).all(),
+    )
+    assert [row[0] for row in back] == ["file-abc", None]

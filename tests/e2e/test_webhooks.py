@@ -161,6 +161,10 @@ def test_a_jobs_events_arrive_signed_and_in_sequence_order(
     final = payloads[-1]["data"]["job"]
     assert (final["id"], final["status"], final["team"]) == (job["id"], "succeeded", "hooks-team")
     assert final["fine_tuned_model"].startswith("ft:") and final["error"] is None
+    assert (final["provider"], final["provider_status"]) == ("openai", "succeeded")
+    assert (
+        final["provider_job_id"] == final["openai_job_id"] == api.job(job["id"])["provider_job_id"]
+    )
     ours = [e for e in api.events(job["id"]) if e["type"].startswith("job.")]
     assert [(p["type"], p["data"]["sequence"]) for p in payloads] == [
         (e["type"], e["sequence"]) for e in ours

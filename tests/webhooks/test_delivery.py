@@ -196,6 +196,7 @@ def test_job_status_events_are_announced_with_the_job_and_its_sequence(clean: Ba
         assert last["job"]["id"] == job_id and last["job"]["team"] == "t"
         assert (last["job"]["status"], last["job"]["fine_tuned_model"]) == ("running", "ft:x")
         assert last["job"]["error"] is None
+        assert last["job"]["provider"] == "openai"  # every payload names its provider
         assert len(await deliveries(rt)) == 2
 
     run(clean, Receiver(), scenario)
