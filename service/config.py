@@ -11,8 +11,10 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import AliasChoices, Field, SecretStr
+from pydantic import AliasChoices, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+MIN_METRICS_TOKEN_LENGTH = 16
 
 
 class Settings(BaseSettings):
@@ -124,6 +126,12 @@ class Settings(BaseSettings):
         "that notice cannot arrive; 0 turns the cache off",
     )
 
+    metrics_token: SecretStr | None = Field(
+        default=None,
+        description="the bearer token a Prometheus scrape of GET /metrics must present; unset "
+        "or empty: /metrics answers 404 (job counts of every team are not for anyone)",
+    )
+
     log_level: str = "INFO"
 
     @property
@@ -135,6 +143,20 @@ class Settings(BaseSettings):
 
     def azure_key(self) -> str | None:
         return self.azure_openai_api_key.get_secret_value() if self.azure_openai_api_key else None
+
+    def metrics_scrape_token(self) -> str | None:
+        """None when unset or blank: an empty Secret key must not mean "the empty token"."""
+        token = self.metrics_token.get_secret_value().strip() if self.metrics_token else ""
+        return token or None
+
+    @field_validator("metrics_token")
+    @classmethod
+    def _metrics_token_is_not_guessable(cls, value: SecretStr | None) -> SecretStr | None:
+        # A short token would reopen, to guessing, what the token closes.
+        token = value.get_secret_value().strip() if value else ""
+        if token and len(token) < MIN_METRICS_TOKEN_LENGTH:
+            raise ValueError(f"must be at least {MIN_METRICS_TOKEN_LENGTH} characters")
+        return value
 
 
 @lru_cache(maxsize=1)

@@ -14,6 +14,7 @@ from litestar.enums import HttpMethod
 from litestar.middleware import DefineMiddleware
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import SwaggerRenderPlugin
+from litestar.openapi.spec import Components
 from litestar.types import ControllerRouterHandler
 
 from service.api.auth import provide_caller
@@ -23,7 +24,7 @@ from service.api.health import live, ready
 from service.api.inputs import CheckedRequest, check_parameters
 from service.api.job_results import JobResultsController
 from service.api.jobs import JobController
-from service.api.metrics import metrics
+from service.api.metrics import METRICS_SECURITY, METRICS_SECURITY_SCHEME, metrics
 from service.api.middleware import RequestContextMiddleware, new_http_metrics, start_edge, stop_edge
 from service.api.openai_webhooks import openai_webhook
 from service.api.ops import stats
@@ -156,5 +157,6 @@ def create_app(settings: Settings, clock: Callable[[], datetime] = utc_now) -> L
             description=DESCRIPTION,
             path="/schema",
             render_plugins=[SwaggerRenderPlugin()],
+            components=Components(security_schemes={METRICS_SECURITY: METRICS_SECURITY_SCHEME}),
         ),
     )

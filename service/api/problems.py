@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, get_args
 
@@ -29,6 +30,17 @@ _TITLES = {
     429: "Too many requests",
     503: "Service unavailable",
 }
+
+
+@dataclass(frozen=True)
+class Problem:
+    """What `problem` renders, for the OpenAPI document of routes that declare their refusals
+    (`errors` and extra members are added only where they apply)."""
+
+    type: str
+    title: str
+    status: int
+    detail: str
 
 
 def problem(

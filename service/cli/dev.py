@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import secrets
 import signal
 import subprocess
 import sys
@@ -33,6 +34,7 @@ def run_dev(settings: Settings, *, host: str, port: int) -> None:
     with ExitStack() as stack:
         env = dict(os.environ, FTJOBS_DATA_DIR=str(data_dir))
         env |= _backing_services(settings, data_dir, stack)
+        env["FTJOBS_METRICS_TOKEN"] = _metrics_token(settings, data_dir)
         upgrade(env["FTJOBS_DATABASE_URL"])
         children: list[subprocess.Popen[bytes]] = []
         stack.callback(_stop_all, children)
@@ -109,9 +111,27 @@ def _dev_key(database_url: str, data_dir: Path) -> str:
     if path.exists():
         return path.read_text().strip()
     _, plaintext = asyncio.run(create_key(database_url, "dev", True, "ftjobs dev"))
-    path.touch(mode=0o600)
-    path.write_text(plaintext + "\n")
+    _keep(path, plaintext)
     return plaintext
+
+
+def _metrics_token(settings: Settings, data_dir: Path) -> str:
+    """The operator's FTJOBS_METRICS_TOKEN, else one per data directory (a 0600 file): without
+    a token /metrics answers 404, and a local Prometheus needs the same one after a restart."""
+    configured = settings.metrics_scrape_token()
+    if configured is not None:
+        return configured
+    path = data_dir / "dev-metrics-token"
+    if path.exists():
+        return path.read_text().strip()
+    token = secrets.token_urlsafe(32)
+    _keep(path, token)
+    return token
+
+
+def _keep(path: Path, secret: str) -> None:
+    path.touch(mode=0o600)
+    path.write_text(secret + "\n")
 
 
 def _announce(host: str, port: int, key: str, env: dict[str, str], azure: str | None) -> None:
@@ -124,6 +144,8 @@ def _announce(host: str, port: int, key: str, env: dict[str, str], azure: str | 
         f"  OpenAI: {openai}\n"
         f"{emulated_azure}"
         f"  try:  curl -H 'Authorization: Bearer {key}' {base}/v1/jobs\n"
+        f"  metrics (Prometheus):  curl -H 'Authorization: Bearer "
+        f"{env['FTJOBS_METRICS_TOKEN']}' {base}/metrics\n"
         "Ctrl-C stops everything.\n",
         err=True,
     )

@@ -55,6 +55,10 @@ def test_dev_runs_everything_and_ctrl_c_stops_it(data_dir: Path) -> None:
         providers = httpx.get(f"{base}/v1/providers", headers={"Authorization": f"Bearer {key}"})
         configured = {p["name"]: p["configured"] for p in providers.json()["data"]}
         assert configured == {"openai": True, "azure": True}  # both pointed at the emulator
+        scraper = (data_dir / "dev-metrics-token").read_text().strip()
+        scrape = httpx.get(f"{base}/metrics", headers={"Authorization": f"Bearer {scraper}"})
+        assert scrape.status_code == 200 and "ftjobs_jobs" in scrape.text
+        assert httpx.get(f"{base}/metrics").status_code == 401
         emulator = httpx.get(f"http://127.0.0.1:{port + 1}/_emulator/state")
         assert emulator.status_code == 200
         children = psutil.Process(dev.pid).children(recursive=True)
@@ -64,5 +68,6 @@ def test_dev_runs_everything_and_ctrl_c_stops_it(data_dir: Path) -> None:
         _, stderr = dev.communicate(timeout=60)
     assert key.startswith("ftk_")
     assert b"API key" in stderr
+    assert f"Bearer {scraper}' {base}/metrics".encode() in stderr
     _gone, alive = psutil.wait_procs(children, timeout=20)
     assert alive == []
