@@ -29,7 +29,8 @@ from service.pipelines import service as pipelines
 UPLOAD_DOC = (
     "Body: raw JSONL (`Content-Type: application/jsonl` or `application/x-ndjson`) or "
     "multipart/form-data with field `file`. `name`, `kind` (dpo|sft) and `format` "
-    f"({', '.join(SOURCE_FORMATS)}) as query parameters or form fields."
+    f"({', '.join(SOURCE_FORMATS)}; for sft only openai or auto, which detects OpenAI chat rows) "
+    "as query parameters or form fields."
 )
 
 

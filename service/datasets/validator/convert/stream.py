@@ -34,6 +34,7 @@ class Conversion:
         src: BinaryIO,
         fmt: str,
         *,
+        kind: str = "dpo",
         max_line: int = DEFAULT_MAX_LINE,
         on_chunk: Callable[[bytes], None] | None = None,
         cap_per_code: int = DEFAULT_CAP_PER_CODE,
@@ -53,7 +54,8 @@ class Conversion:
         self._first = self._first_good(rows)
         self.detected: str | None = fmt
         if fmt == "auto":
-            self.detected = detect(self._first.value) if self._first is not None else None
+            first = self._first
+            self.detected = detect(first.value, kind) if first is not None else None
             self.report.source_format = self.detected or "unknown"
 
     def _first_good(self, rows: Iterator[SourceRow]) -> SourceRow | None:
