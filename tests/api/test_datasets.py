@@ -217,3 +217,18 @@ def test_a_format_that_does_not_exist_for_the_kind_is_422(client: Client, keys: 
     [error] = problem["errors"]
     assert (error["code"], error["path"]) == ("invalid_format", "/format")
     assert "openai, auto" in error["message"] and "trl" not in error["message"]
+
+
+def test_the_same_bytes_under_a_new_name_say_they_were_already_stored(
+    client: Client, keys: Keys
+) -> None:
+    body = jsonl(dpo_rows(12))
+    first = upload(client, keys.team_a, body, name="prefs")
+    assert (first.status_code, first.json()["already_stored"]) == (201, False)
+    again = upload(client, keys.team_a, body, name="prefs-v2")
+    assert again.status_code == 200
+    dataset = again.json()
+    assert (dataset["id"], dataset["name"]) == (first.json()["id"], "prefs")
+    assert dataset["already_stored"] is True
+    read = client.get(f"/v1/datasets/{dataset['id']}", headers=auth(keys.team_a)).json()
+    assert "already_stored" not in read  # a property of the upload, not of the dataset
