@@ -182,12 +182,27 @@ def _converted(
         agg.sink.add(issue(None, None, "row_not_converted", msg))
     uncounted = conv.report.dropped_total - len(conv.report.dropped)
     agg.sink.count_more("row_not_converted", "error", uncounted)
+    _dropped_fields(agg, conv)
     agg.finish(
         lines=conv.report.rows_out, size=out.bytes, bom=False, final_newline=True, n_epochs=n_epochs
     )
     report = agg.report(detected)
     digest = out.sha.hexdigest()
     return IngestResult(report, digest, out.bytes, report.stats.examples, detected, conv.report)
+
+
+def _dropped_fields(agg: Aggregator, conv: Conversion) -> None:
+    """Said once for the file, in both reports: a field lost on every row is one finding."""
+    if not conv.dropped_fields:
+        return
+    named = ", ".join(
+        f"{name[:60]} ({rows} rows)" for name, rows in sorted(conv.dropped_fields.items())
+    )
+    msg = (
+        f"the {conv.detected} conversion dropped fields an OpenAI DPO row has no place for: {named}"
+    )
+    agg.sink.add(issue(None, None, "fields_dropped", msg))
+    conv.report.notes.append(msg)
 
 
 # What format=auto looks for, per kind (the formats of FORMATS_BY_KIND).

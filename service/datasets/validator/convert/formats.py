@@ -284,6 +284,19 @@ def _part(p: object) -> object:
     return p
 
 
+# The source fields each converter reads; any other field of a converted row has no place in an
+# OpenAI DPO row and is reported as dropped (openai passes every field on to the validator).
+_TRL_FIELDS = frozenset(
+    ("prompt", "question", "system", "chosen", "rejected", "chosen_messages", "rejected_messages")
+) | {"tools"}
+READ_FIELDS: dict[str, frozenset[str]] = {
+    "trl": _TRL_FIELDS,
+    "ultrafeedback": _TRL_FIELDS | {"instruction", "chosen_response", "rejected_response"},
+    "sharegpt": frozenset(("conversations", "chosen", "rejected", "system", "tools")),
+    "hh-rlhf": frozenset(("chosen", "rejected")),
+}
+
+
 CONVERTERS: dict[str, Converter] = {
     "openai": from_openai,
     "sharegpt": from_sharegpt,
