@@ -25,9 +25,13 @@ from service.db.migrate import upgrade
 EMULATOR_KEY = "sk-ftjobs-emulator"
 
 
+# Each of these stops everything `ftjobs dev` started: Ctrl-C, a supervisor or `timeout`, and
+# the terminal closing.
+STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
+
+
 def run_dev(settings: Settings, *, host: str, port: int) -> None:
-    # SIGTERM (from a supervisor or `timeout`) must clean up like Ctrl-C does.
-    signal.signal(signal.SIGTERM, _interrupt)
+    install_stop_handlers()
     data_dir = settings.data_dir.resolve()
     data_dir.mkdir(parents=True, exist_ok=True)
     with ExitStack() as stack:
@@ -50,7 +54,22 @@ def run_dev(settings: Settings, *, host: str, port: int) -> None:
         _wait(children)
 
 
+def install_stop_handlers() -> None:
+    """Handle STOP_SIGNALS whatever this process inherited: `nohup` ignores SIGHUP, a background
+    job of a non-interactive shell has SIGINT ignored, and a parent may have blocked them.
+
+    Left at their defaults, SIGHUP would kill this process without cleanup (leaving the
+    daemonized Postgres and Redis behind) and an ignored SIGINT could not stop it at all."""
+    for signum in STOP_SIGNALS:
+        signal.signal(signum, _interrupt)
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, STOP_SIGNALS)
+
+
 def _interrupt(signum: int, frame: object) -> None:
+    # Once: a second signal (Ctrl-C pressed twice, the terminal's SIGHUP after a SIGINT) must not
+    # interrupt the clean-up it started, which has deadlines of its own.
+    for other in STOP_SIGNALS:
+        signal.signal(other, signal.SIG_IGN)
     raise KeyboardInterrupt
 
 
@@ -100,6 +119,8 @@ def _azure_line(settings: Settings, host: str, port: int) -> str:
 
 
 def _spawn(command: list[str], env: dict[str, str]) -> subprocess.Popen[bytes]:
+    # The children start with default dispositions for STOP_SIGNALS, not an ignored SIGINT or
+    # SIGHUP we inherited: exec resets handled signals, and `install_stop_handlers` ran first.
     return subprocess.Popen([sys.executable, "-m", "service", *command], env=env)
 
 
