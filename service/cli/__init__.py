@@ -107,7 +107,9 @@ def keys_create(team: str, admin: bool, name: str | None) -> None:
     """Create a key and print it once; only its hash is stored."""
     from service.cli.keys import create_key
 
-    key_id, plaintext = asyncio.run(create_key(_database_url(get_settings()), team, admin, name))
+    key_id, plaintext = asyncio.run(
+        create_key(keys_database_url(get_settings()), team, admin, name)
+    )
     click.echo(
         f"# {key_id} for team {team}{' (admin)' if admin else ''}; shown only now:", err=True
     )
@@ -119,7 +121,7 @@ def keys_list() -> None:
     """List keys (never the keys themselves)."""
     from service.cli.keys import list_keys
 
-    for line in asyncio.run(list_keys(_database_url(get_settings()))):
+    for line in asyncio.run(list_keys(keys_database_url(get_settings()))):
         click.echo(line)
 
 
@@ -129,7 +131,7 @@ def keys_revoke(key_id: str) -> None:
     """Revoke a key by id; it stops working at once."""
     from service.cli.keys import revoke_key
 
-    if not asyncio.run(revoke_key(_database_url(get_settings()), key_id)):
+    if not asyncio.run(revoke_key(keys_database_url(get_settings()), key_id)):
         raise click.ClickException(f"no active key {key_id}")
     click.echo(f"revoked {key_id}")
 
@@ -168,6 +170,28 @@ def add_registered_commands(group: click.Group) -> None:
 
 
 add_registered_commands(main)
+
+
+def keys_database_url(settings: Settings) -> str:
+    """FTJOBS_DATABASE_URL, else the database of the `ftjobs dev` running with this data
+    directory: a newcomer's `ftjobs keys create` beside `ftjobs dev` just works."""
+    from service.cli.keys import DEV_DATABASE_URL_FILE, read_dev_database_url, without_password
+
+    if settings.database_url:
+        return settings.database_url
+    url = read_dev_database_url(settings.data_dir)
+    if url is None:
+        raise click.ClickException(
+            "FTJOBS_DATABASE_URL is not set, and no `ftjobs dev` is running with data directory "
+            f"{settings.data_dir} (it would have written {DEV_DATABASE_URL_FILE} there; set "
+            "FTJOBS_DATA_DIR to its data directory)"
+        )
+    click.echo(
+        f"# FTJOBS_DATABASE_URL is not set: using the database of `ftjobs dev` "
+        f"({without_password(url)}, from {settings.data_dir / DEV_DATABASE_URL_FILE})",
+        err=True,
+    )
+    return url
 
 
 def _database_url(settings: Settings) -> str:

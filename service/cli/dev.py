@@ -18,7 +18,7 @@ from pathlib import Path
 import click
 
 from service.cli.embedded import start_postgres, start_redis
-from service.cli.keys import create_key
+from service.cli.keys import create_key, write_dev_database_url
 from service.config import Settings
 from service.db.migrate import upgrade
 
@@ -38,6 +38,8 @@ def run_dev(settings: Settings, *, host: str, port: int) -> None:
         env = dict(os.environ, FTJOBS_DATA_DIR=str(data_dir))
         env |= _backing_services(settings, data_dir, stack)
         upgrade(env["FTJOBS_DATABASE_URL"])
+        url_file = write_dev_database_url(data_dir, env["FTJOBS_DATABASE_URL"])
+        stack.callback(url_file.unlink, missing_ok=True)
         children: list[subprocess.Popen[bytes]] = []
         stack.callback(_stop_all, children)
         azure = None
@@ -139,12 +141,16 @@ def _announce(host: str, port: int, key: str, env: dict[str, str], azure: str | 
     base = f"http://{host}:{port}"
     openai = env.get("FTJOBS_OPENAI_BASE_URL", "OpenAI")
     emulated_azure = f"  Azure OpenAI (emulated): {azure}\n" if azure else ""
+    database = env["FTJOBS_DATABASE_URL"]
     click.echo(
         f"\nfinetune-jobs is starting at {base}  (OpenAPI: {base}/schema/swagger)\n"
         f"  API key (team 'dev', admin): {key}\n"
         f"  OpenAI: {openai}\n"
         f"{emulated_azure}"
         f"  try:  curl -H 'Authorization: Bearer {key}' {base}/v1/jobs\n"
+        "  a key for another team (from this directory, or with FTJOBS_DATA_DIR set alike):\n"
+        "        ftjobs keys create --team other\n"
+        f"    or FTJOBS_DATABASE_URL='{database}' ftjobs keys create --team other\n"
         "Ctrl-C stops everything.\n",
         err=True,
     )

@@ -129,14 +129,32 @@ def test_dev_runs_everything_and_ctrl_c_stops_it(data_dir: Path) -> None:
         emulator = httpx.get(f"http://127.0.0.1:{dev.port + 1}/_emulator/state")
         assert emulator.status_code == 200
         assert len(dev.children) >= 4  # emulator, api, worker, scheduler (+ their own children)
+        assert_keys_create_finds_the_dev_database(dev)
         servers = embedded_servers(data_dir)
         assert servers  # the daemonized Postgres and Redis are found, so the checks below mean it
         dev.process.send_signal(signal.SIGINT)
         dev.process.wait(timeout=30)
         assert key.startswith("ftk_")
         assert "API key" in dev.output()
+        assert not (data_dir / "dev-database-url").exists()  # removed on the way out
         _gone, alive = psutil.wait_procs([*dev.children, *servers], timeout=20)
         assert alive == []
+
+
+def assert_keys_create_finds_the_dev_database(dev: Dev) -> None:
+    """`ftjobs keys create --team other` with only FTJOBS_DATA_DIR, as a newcomer types it."""
+    created = subprocess.run(
+        [sys.executable, "-m", "service", "keys", "create", "--team", "other"],
+        env=dev_env(dev.data_dir),
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert created.returncode == 0, created.stderr
+    assert "using the database of `ftjobs dev`" in created.stderr
+    other = {"Authorization": f"Bearer {created.stdout.strip()}"}
+    assert httpx.get(f"{dev.base}/v1/jobs", headers=other).status_code == 200
 
 
 @pytest.mark.parametrize(
