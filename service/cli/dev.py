@@ -21,6 +21,7 @@ from service.cli.embedded import start_postgres, start_redis
 from service.cli.keys import create_key, write_dev_database_url
 from service.config import Settings
 from service.db.migrate import upgrade
+from service.logs import configure, format_for
 
 EMULATOR_KEY = "sk-ftjobs-emulator"
 
@@ -36,6 +37,10 @@ def run_dev(settings: Settings, *, host: str, port: int) -> None:
     data_dir.mkdir(parents=True, exist_ok=True)
     with ExitStack() as stack:
         env = dict(os.environ, FTJOBS_DATA_DIR=str(data_dir))
+        env["FTJOBS_LOG_FORMAT"] = format_for(
+            os.environ.get("FTJOBS_LOG_FORMAT"), terminal=sys.stderr.isatty()
+        )
+        configure(settings.log_level, env["FTJOBS_LOG_FORMAT"])  # dev's own lines alike
         env |= _backing_services(settings, data_dir, stack)
         upgrade(env["FTJOBS_DATABASE_URL"])
         url_file = write_dev_database_url(data_dir, env["FTJOBS_DATABASE_URL"])
