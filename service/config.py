@@ -71,6 +71,11 @@ class Settings(BaseSettings):
 
     emulator_phase_seconds: float = Field(default=3.0, ge=0)
     emulator_org: str = "ftjobs-emulator"
+    emulator_state_dir: Path | None = Field(
+        default=None,
+        description="the emulator keeps its files and jobs here across restarts (`ftjobs dev`: "
+        "DATA_DIR/emulator); unset: in memory only",
+    )
     emulator_fault_rate: float = Field(default=0.0, ge=0, le=1)
     emulator_faults: str = Field(default="429,500,503,slow,drop", description="comma-separated")
     emulator_training_not_available: bool = False

@@ -69,7 +69,14 @@ def migrate() -> None:
     help="the api-key Azure's routes accept [default: FTJOBS_EMULATOR_AZURE_API_KEY, "
     "else azure-emulator-key]",
 )
-def emulator(host: str, port: int, azure_api_key: str | None) -> None:
+@click.option(
+    "--state-dir",
+    default=None,
+    type=click.Path(file_okay=False),
+    help="keep files and jobs here across restarts [default: FTJOBS_EMULATOR_STATE_DIR, else "
+    "in memory only]",
+)
+def emulator(host: str, port: int, azure_api_key: str | None, state_dir: str | None) -> None:
     """Serve the local provider emulators: OpenAI at /v1, Azure OpenAI at /openai/v1 (files +
     fine-tuning jobs)."""
     from service.emulators.app import create_app
@@ -77,6 +84,8 @@ def emulator(host: str, port: int, azure_api_key: str | None) -> None:
     config = emulator_config(get_settings())
     if azure_api_key is not None:
         config = replace(config, azure_api_key=azure_api_key)
+    if state_dir is not None:
+        config = replace(config, state_dir=state_dir)
     uvicorn.run(create_app(config), host=host, port=port, log_level="warning")
 
 
@@ -91,6 +100,7 @@ def emulator_config(settings: Settings) -> EmulatorConfig:
         webhook_urls=tuple(u.strip() for u in settings.emulator_webhook_urls.split(",") if u),
         webhook_secret=secret.get_secret_value() if secret else None,
         azure_api_key=settings.emulator_azure_api_key.get_secret_value(),
+        state_dir=str(settings.emulator_state_dir) if settings.emulator_state_dir else None,
     )
 
 

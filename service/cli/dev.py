@@ -104,7 +104,11 @@ def _start_emulator(
     host: str,
     port: int,
 ) -> dict[str, str]:
-    children.append(_spawn(["emulator", "--host", host, "--port", str(port)], env))
+    # Its state lives in the data directory like the database's: the datasets there refer to the
+    # emulator's file ids, which a restart must not forget.
+    state_dir = str(Path(env["FTJOBS_DATA_DIR"]) / "emulator")
+    command = ["emulator", "--host", host, "--port", str(port), "--state-dir", state_dir]
+    children.append(_spawn(command, env))
     emulated: dict[str, str] = {}
     if not settings.openai_key():
         emulated |= {

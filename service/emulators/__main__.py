@@ -37,6 +37,9 @@ def parse_args(argv: Sequence[str] | None = None) -> tuple[argparse.Namespace, E
         help="the api-key Azure's routes accept (default: %(default)s)",
     )
     parser.add_argument("--seed", type=int, default=None)
+    parser.add_argument(
+        "--state-dir", default=None, help="keep files and jobs here across restarts"
+    )
     args = parser.parse_args(argv)
     config = EmulatorConfig(
         phase_seconds=args.phase_seconds,
@@ -51,6 +54,7 @@ def parse_args(argv: Sequence[str] | None = None) -> tuple[argparse.Namespace, E
         api_key=args.api_key,
         azure_api_key=args.azure_api_key,
         seed=args.seed,
+        state_dir=args.state_dir,
     )
     return args, config
 

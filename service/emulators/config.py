@@ -44,6 +44,8 @@ class EmulatorConfig:
     seed: int | None = None  # makes ids, faults and metrics reproducible
     max_metrics_events: int = 50  # metrics events (and result-file rows) per job, at most
     result_file_base64: bool = False  # some real result files arrive base64-encoded
+    # Where each world is kept across restarts (`ftjobs dev`); None: in memory only, as in tests.
+    state_dir: str | None = None
 
     def __post_init__(self) -> None:
         check_faults(self.faults)
