@@ -14,6 +14,10 @@ from typing import Any, Literal
 from pydantic import AliasChoices, Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+# `ftjobs dev`'s emulator keeps a job running this long, so a person can pause and resume it;
+# validation and the queue stay at EMULATOR_PHASE_SECONDS.
+DEV_EMULATOR_RUN_SECONDS = 45.0
+
 
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="FTJOBS_", extra="ignore", populate_by_name=True)
@@ -70,6 +74,12 @@ class Settings(BaseSettings):
     )
 
     emulator_phase_seconds: float = Field(default=3.0, ge=0)
+    emulator_run_seconds: float | None = Field(
+        default=None,
+        ge=0,
+        description="how long the emulator's jobs stay running; unset: EMULATOR_PHASE_SECONDS "
+        f"(`ftjobs dev`: {DEV_EMULATOR_RUN_SECONDS:g}, long enough to try pause)",
+    )
     emulator_org: str = "ftjobs-emulator"
     emulator_state_dir: Path | None = Field(
         default=None,

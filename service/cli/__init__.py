@@ -93,6 +93,7 @@ def emulator_config(settings: Settings) -> EmulatorConfig:
     secret = settings.emulator_webhook_secret
     return EmulatorConfig(
         phase_seconds=settings.emulator_phase_seconds,
+        run_seconds=settings.emulator_run_seconds,
         org=settings.emulator_org,
         fault_rate=settings.emulator_fault_rate,
         faults=tuple(f.strip() for f in settings.emulator_faults.split(",") if f.strip()),

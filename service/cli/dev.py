@@ -19,7 +19,7 @@ import click
 
 from service.cli.embedded import start_postgres, start_redis
 from service.cli.keys import create_key, write_dev_database_url
-from service.config import Settings
+from service.config import DEV_EMULATOR_RUN_SECONDS, Settings
 from service.db.migrate import upgrade
 from service.logs import configure, format_for
 
@@ -48,16 +48,18 @@ def run_dev(settings: Settings, *, host: str, port: int) -> None:
         children: list[subprocess.Popen[bytes]] = []
         stack.callback(_stop_all, children)
         azure = None
+        pace = ""
         if not settings.openai_key() or not settings.azure_openai_endpoint:
             # Every provider without settings of its own is pointed at the emulator, so that a
             # newcomer can run a job on each.
             env |= _start_emulator(children, env, settings, host, port + 1)
+            pace = _pace_line(env)
             if not settings.azure_openai_endpoint:
                 azure = _azure_line(settings, host, port + 1)
         for command in (["api", "--host", host, "--port", str(port)], ["worker"], ["scheduler"]):
             children.append(_spawn(command, env))
         key = _dev_key(env["FTJOBS_DATABASE_URL"], data_dir)
-        _announce(host, port, key, env, azure)
+        _announce(host, port, key, env, azure, pace)
         _wait(children)
 
 
@@ -108,7 +110,7 @@ def _start_emulator(
     # emulator's file ids, which a restart must not forget.
     state_dir = str(Path(env["FTJOBS_DATA_DIR"]) / "emulator")
     command = ["emulator", "--host", host, "--port", str(port), "--state-dir", state_dir]
-    children.append(_spawn(command, env))
+    children.append(_spawn(command, emulator_env(env)))
     emulated: dict[str, str] = {}
     if not settings.openai_key():
         emulated |= {
@@ -121,6 +123,14 @@ def _start_emulator(
             "FTJOBS_AZURE_OPENAI_API_KEY": settings.emulator_azure_api_key.get_secret_value(),
         }
     return emulated
+
+
+def emulator_env(env: dict[str, str]) -> dict[str, str]:
+    """The emulator's environment: unless told otherwise, its jobs stay running long enough for
+    a person to try pause and resume (at 3 s they are done before the command is typed)."""
+    if env.get("FTJOBS_EMULATOR_RUN_SECONDS"):
+        return env
+    return env | {"FTJOBS_EMULATOR_RUN_SECONDS": f"{DEV_EMULATOR_RUN_SECONDS:g}"}
 
 
 def _azure_line(settings: Settings, host: str, port: int) -> str:
@@ -146,7 +156,9 @@ def _dev_key(database_url: str, data_dir: Path) -> str:
     return plaintext
 
 
-def _announce(host: str, port: int, key: str, env: dict[str, str], azure: str | None) -> None:
+def _announce(
+    host: str, port: int, key: str, env: dict[str, str], azure: str | None, pace: str
+) -> None:
     base = f"http://{host}:{port}"
     openai = env.get("FTJOBS_OPENAI_BASE_URL", "OpenAI")
     emulated_azure = f"  Azure OpenAI (emulated): {azure}\n" if azure else ""
@@ -156,12 +168,22 @@ def _announce(host: str, port: int, key: str, env: dict[str, str], azure: str | 
         f"  API key (team 'dev', admin): {key}\n"
         f"  OpenAI: {openai}\n"
         f"{emulated_azure}"
+        f"{pace}"
         f"  try:  curl -H 'Authorization: Bearer {key}' {base}/v1/jobs\n"
         "  a key for another team (from this directory, or with FTJOBS_DATA_DIR set alike):\n"
         "        ftjobs keys create --team other\n"
         f"    or FTJOBS_DATABASE_URL='{database}' ftjobs keys create --team other\n"
         "Ctrl-C stops everything.\n",
         err=True,
+    )
+
+
+def _pace_line(env: dict[str, str]) -> str:
+    phase = env.get("FTJOBS_EMULATOR_PHASE_SECONDS", "3")
+    running = emulator_env(env)["FTJOBS_EMULATOR_RUN_SECONDS"]
+    return (
+        f"  emulated jobs: {phase} s validating, {phase} s queued, {running} s running (time "
+        "to try POST /v1/jobs/{id}/pause; FTJOBS_EMULATOR_RUN_SECONDS changes it)\n"
     )
 
 
