@@ -15,6 +15,9 @@ from pydantic import AliasChoices, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 MIN_METRICS_TOKEN_LENGTH = 16
+# `ftjobs dev`'s emulator keeps a job running this long, so a person can pause and resume it;
+# validation and the queue stay at EMULATOR_PHASE_SECONDS.
+DEV_EMULATOR_RUN_SECONDS = 45.0
 
 
 class Settings(BaseSettings):
@@ -72,7 +75,18 @@ class Settings(BaseSettings):
     )
 
     emulator_phase_seconds: float = Field(default=3.0, ge=0)
+    emulator_run_seconds: float | None = Field(
+        default=None,
+        ge=0,
+        description="how long the emulator's jobs stay running; unset: EMULATOR_PHASE_SECONDS "
+        f"(`ftjobs dev`: {DEV_EMULATOR_RUN_SECONDS:g}, long enough to try pause)",
+    )
     emulator_org: str = "ftjobs-emulator"
+    emulator_state_dir: Path | None = Field(
+        default=None,
+        description="the emulator keeps its files and jobs here across restarts (`ftjobs dev`: "
+        "DATA_DIR/emulator); unset: in memory only",
+    )
     emulator_fault_rate: float = Field(default=0.0, ge=0, le=1)
     emulator_faults: str = Field(default="429,500,503,slow,drop", description="comma-separated")
     emulator_training_not_available: bool = False
