@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import contextlib
 import os
+import random
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import tempfile
@@ -23,7 +25,7 @@ import httpx
 import psutil
 import pytest
 
-from tests.support.processes import free_port, wait_until
+from tests.support.processes import wait_until
 
 pytestmark = pytest.mark.e2e
 
@@ -49,11 +51,12 @@ class Dev:
         return f"http://127.0.0.1:{self.port}"
 
     def wait_ready(self) -> str:
-        wait_until(
-            lambda: httpx.get(f"{self.base}/health/ready").is_success,
-            timeout=90,
-            what="ftjobs dev to be ready",
-        )
+        try:
+            wait_until(self._ready, timeout=90, what="ftjobs dev to be ready")
+        except AssertionError as error:
+            raise AssertionError(
+                f"{error}\n--- ftjobs dev said:\n{self.output()[-4000:]}"
+            ) from None
         key: str = wait_until(
             lambda: (self.data_dir / "dev-api-key").read_text().strip(),
             timeout=10,
@@ -61,6 +64,11 @@ class Dev:
         )
         self.children = psutil.Process(self.process.pid).children(recursive=True)
         return key
+
+    def _ready(self) -> bool:
+        if self.process.poll() is not None:
+            raise AssertionError(f"ftjobs dev exited with {self.process.returncode}")
+        return httpx.get(f"{self.base}/health/ready").is_success
 
     def output(self) -> str:
         return self.stderr.read_text(errors="replace")
@@ -74,7 +82,7 @@ def dev_env(data_dir: Path) -> dict[str, str]:
 @contextlib.contextmanager
 def running_dev(data_dir: Path, *, ignore_sigint: bool = False) -> Iterator[Dev]:
     """`ftjobs dev` in a session of its own; whatever it leaves is killed on the way out."""
-    port = free_port()
+    port = two_free_ports()
     command = [sys.executable, "-m", "service", "dev", "--port", str(port)]
     if ignore_sigint:
         # what `nohup` or `cmd &` in a non-interactive shell hand down: SIGINT ignored
@@ -94,6 +102,27 @@ def running_dev(data_dir: Path, *, ignore_sigint: bool = False) -> Iterator[Dev]
         yield dev
     finally:
         _kill_everything(dev)
+
+
+def two_free_ports() -> int:
+    """A port for the API with the next one free for the emulator, both below the kernel's
+    ephemeral range: a port bound to 0 and released is the kind the embedded servers (or any
+    outgoing connection) may be handed next, and `ftjobs dev` stops everything when one of its
+    servers cannot bind."""
+    for _ in range(200):
+        port = random.randrange(20_000, 32_000)
+        if all(_bindable(candidate) for candidate in (port, port + 1)):
+            return port
+    raise AssertionError("no two free ports next to each other below 32000")
+
+
+def _bindable(port: int) -> bool:
+    with socket.socket() as sock:
+        try:
+            sock.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+    return True
 
 
 def _kill_everything(dev: Dev) -> None:
