@@ -26,6 +26,7 @@ from service.api.jobs import JobController
 from service.api.metrics import metrics
 from service.api.middleware import RequestContextMiddleware, new_http_metrics, start_edge, stop_edge
 from service.api.openai_webhooks import openai_webhook
+from service.api.openapi import ClosedStructSchemaPlugin, document_problems
 from service.api.ops import stats
 from service.api.pipelines import PipelineController
 from service.api.problems import EXCEPTION_HANDLERS
@@ -133,8 +134,9 @@ def create_app(settings: Settings, clock: Callable[[], datetime] = utc_now) -> L
             await res.reader.close()
             res.redis.close()
 
-    return Litestar(
+    app = Litestar(
         route_handlers=ROUTES,
+        plugins=[ClosedStructSchemaPlugin()],
         dependencies={
             "session": Provide(provide_session),
             "after_commit": Provide(provide_after_commit, sync_to_thread=False),
@@ -158,3 +160,5 @@ def create_app(settings: Settings, clock: Callable[[], datetime] = utc_now) -> L
             render_plugins=[SwaggerRenderPlugin()],
         ),
     )
+    document_problems(app)
+    return app
