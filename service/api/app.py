@@ -13,12 +13,12 @@ from litestar.di import Provide
 from litestar.enums import HttpMethod
 from litestar.middleware import DefineMiddleware
 from litestar.openapi import OpenAPIConfig
-from litestar.openapi.plugins import SwaggerRenderPlugin
 from litestar.types import ControllerRouterHandler
 
 from service.api.auth import provide_caller
 from service.api.datasets import DatasetController
 from service.api.deps import Resources, provide_after_commit, provide_session
+from service.api.docs import swagger_assets, swagger_page
 from service.api.health import live, ready
 from service.api.inputs import CheckedRequest, check_parameters
 from service.api.job_results import JobResultsController
@@ -135,7 +135,7 @@ def create_app(settings: Settings, clock: Callable[[], datetime] = utc_now) -> L
             res.redis.close()
 
     app = Litestar(
-        route_handlers=ROUTES,
+        route_handlers=[*ROUTES, swagger_assets()],
         plugins=[ClosedStructSchemaPlugin()],
         dependencies={
             "session": Provide(provide_session),
@@ -157,7 +157,7 @@ def create_app(settings: Settings, clock: Callable[[], datetime] = utc_now) -> L
             version="1",
             description=DESCRIPTION,
             path="/schema",
-            render_plugins=[SwaggerRenderPlugin()],
+            render_plugins=[swagger_page()],
         ),
     )
     document_problems(app)
