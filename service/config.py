@@ -11,8 +11,13 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import AliasChoices, Field, SecretStr
+from pydantic import AliasChoices, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+MIN_METRICS_TOKEN_LENGTH = 16
+# `ftjobs dev`'s emulator keeps a job running this long, so a person can pause and resume it;
+# validation and the queue stay at EMULATOR_PHASE_SECONDS.
+DEV_EMULATOR_RUN_SECONDS = 45.0
 
 
 class Settings(BaseSettings):
@@ -70,7 +75,18 @@ class Settings(BaseSettings):
     )
 
     emulator_phase_seconds: float = Field(default=3.0, ge=0)
+    emulator_run_seconds: float | None = Field(
+        default=None,
+        ge=0,
+        description="how long the emulator's jobs stay running; unset: EMULATOR_PHASE_SECONDS "
+        f"(`ftjobs dev`: {DEV_EMULATOR_RUN_SECONDS:g}, long enough to try pause)",
+    )
     emulator_org: str = "ftjobs-emulator"
+    emulator_state_dir: Path | None = Field(
+        default=None,
+        description="the emulator keeps its files and jobs here across restarts (`ftjobs dev`: "
+        "DATA_DIR/emulator); unset: in memory only",
+    )
     emulator_fault_rate: float = Field(default=0.0, ge=0, le=1)
     emulator_faults: str = Field(default="429,500,503,slow,drop", description="comma-separated")
     emulator_training_not_available: bool = False
@@ -124,6 +140,12 @@ class Settings(BaseSettings):
         "that notice cannot arrive; 0 turns the cache off",
     )
 
+    metrics_token: SecretStr | None = Field(
+        default=None,
+        description="the bearer token a Prometheus scrape of GET /metrics must present; unset "
+        "or empty: /metrics answers 404 (job counts of every team are not for anyone)",
+    )
+
     log_level: str = "INFO"
 
     @property
@@ -135,6 +157,20 @@ class Settings(BaseSettings):
 
     def azure_key(self) -> str | None:
         return self.azure_openai_api_key.get_secret_value() if self.azure_openai_api_key else None
+
+    def metrics_scrape_token(self) -> str | None:
+        """None when unset or blank: an empty Secret key must not mean "the empty token"."""
+        token = self.metrics_token.get_secret_value().strip() if self.metrics_token else ""
+        return token or None
+
+    @field_validator("metrics_token")
+    @classmethod
+    def _metrics_token_is_not_guessable(cls, value: SecretStr | None) -> SecretStr | None:
+        # A short token would reopen, to guessing, what the token closes.
+        token = value.get_secret_value().strip() if value else ""
+        if token and len(token) < MIN_METRICS_TOKEN_LENGTH:
+            raise ValueError(f"must be at least {MIN_METRICS_TOKEN_LENGTH} characters")
+        return value
 
 
 @lru_cache(maxsize=1)

@@ -168,6 +168,15 @@ class StderrHandler(logging.StreamHandler[TextIO]):
         pass
 
 
+def format_for(configured: str | None, *, terminal: bool) -> str:
+    """The log format for a process a person may be watching (`ftjobs dev`'s children): the
+    configured one if any (FTJOBS_LOG_FORMAT), else text on a terminal and JSON elsewhere, since
+    JSON lines are for collectors and unreadable to a person."""
+    if configured:
+        return configured
+    return "text" if terminal else "json"
+
+
 def configure(level: str, fmt: str = "json") -> None:
     """Installs the handler on the root logger, unless something (a test runner) already put a
     handler there: like `logging.basicConfig`, it never takes over a configured process."""

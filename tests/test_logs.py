@@ -18,7 +18,15 @@ from litestar.testing import TestClient
 
 from service.api.metrics import HttpMetrics
 from service.api.middleware import RequestContextMiddleware
-from service.logs import REDACTED, StderrHandler, bind, log_context, redact, register_secret
+from service.logs import (
+    REDACTED,
+    StderrHandler,
+    bind,
+    format_for,
+    log_context,
+    redact,
+    register_secret,
+)
 
 API_KEY = "ftk_" + "Zx9" * 14
 OPENAI_KEY = "sk-proj-" + "Q7w" * 16
@@ -148,3 +156,18 @@ def test_text_format_for_a_terminal() -> None:
         check=True,
     )
     assert "INFO uvicorn.access" in done.stderr and "ftk_abcdefghijklmnop" not in done.stderr
+
+
+@pytest.mark.parametrize(
+    ("configured", "terminal", "expected"),
+    [
+        (None, True, "text"),  # a person at `ftjobs dev`
+        (None, False, "json"),  # redirected to a file or a collector
+        ("json", True, "json"),  # an explicit choice wins, even on a terminal
+        ("text", False, "text"),
+    ],
+)
+def test_the_format_is_text_on_a_terminal_unless_configured(
+    configured: str | None, terminal: bool, expected: str
+) -> None:
+    assert format_for(configured, terminal=terminal) == expected

@@ -13,6 +13,7 @@ from litestar.di import Provide
 from litestar.enums import HttpMethod
 from litestar.middleware import DefineMiddleware
 from litestar.openapi import OpenAPIConfig
+from litestar.openapi.spec import Components
 from litestar.types import ControllerRouterHandler
 
 from service.api.auth import provide_caller
@@ -23,7 +24,7 @@ from service.api.health import live, ready
 from service.api.inputs import CheckedRequest, check_parameters
 from service.api.job_results import JobResultsController
 from service.api.jobs import JobController
-from service.api.metrics import metrics
+from service.api.metrics import METRICS_SECURITY, METRICS_SECURITY_SCHEME, metrics
 from service.api.middleware import RequestContextMiddleware, new_http_metrics, start_edge, stop_edge
 from service.api.openai_webhooks import openai_webhook
 from service.api.openapi import ClosedStructSchemaPlugin, document_problems
@@ -158,6 +159,7 @@ def create_app(settings: Settings, clock: Callable[[], datetime] = utc_now) -> L
             description=DESCRIPTION,
             path="/schema",
             render_plugins=[swagger_page()],
+            components=Components(security_schemes={METRICS_SECURITY: METRICS_SECURITY_SCHEME}),
         ),
     )
     document_problems(app)

@@ -18,7 +18,7 @@ from service.api.deps import Caller, Session, Then, resources, team_scope
 from service.api.idempotency import IDEMPOTENCY_KEY, run_once
 from service.api.openapi import IDEMPOTENT, UPLOAD, problems, query_choice, upload_operation
 from service.api.pagination import DEFAULT_LIMIT, Limit, id_page
-from service.api.schemas import DatasetOut, Page, dataset_out
+from service.api.schemas import DatasetOut, Page, UploadOut, dataset_out, upload_out
 from service.api.uploads import Spooled, spool_body
 from service.blobstore import discard
 from service.datasets import service as datasets
@@ -30,7 +30,8 @@ from service.pipelines import service as pipelines
 UPLOAD_DOC = (
     "Body: raw JSONL (`Content-Type: application/jsonl` or `application/x-ndjson`) or "
     "multipart/form-data with field `file`. `name`, `kind` (dpo|sft) and `format` "
-    f"({', '.join(SOURCE_FORMATS)}) as query parameters or form fields."
+    f"({', '.join(SOURCE_FORMATS)}; for sft only openai or auto, which detects OpenAI chat rows) "
+    "as query parameters or form fields."
 )
 # Both are checked by the dataset service (a 422 naming the choices); these put them in the
 # OpenAPI document.
@@ -60,25 +61,27 @@ class DatasetController(Controller):
         name: FromQuery[str | None] = None,
         kind: KindQuery = None,
         format: FormatQuery = None,
-    ) -> Response[DatasetOut]:
-        """Validate and store a dataset: 201 when new, 200 when these bytes are already stored
-        for your team, 422 with the whole validation report when invalid, 413 when too large.
-        With an `Idempotency-Key` header, a retry gets the first response again."""
+    ) -> Response[UploadOut]:
+        """Validate and store a dataset: 201 when new; 200 when these bytes are already stored
+        for your team as a dataset of this kind, answered as that dataset (its id and name; a
+        new `name` is not applied) with `already_stored: true` (false on a 201); 422 with the
+        whole validation report when invalid, 413 when too large. With an `Idempotency-Key`
+        header, a retry gets the first response again."""
         res = resources(request.app.state)
         async with spooled_upload(request) as (spool, received, sha256):
             options = upload_options(received, name, kind, format)
 
-            async def store() -> Response[DatasetOut]:
+            async def store() -> Response[UploadOut]:
                 stored = await datasets.store_upload(
                     session, res.blobs, principal.team, spool, options
                 )
                 if stored.created:  # its bytes are in place: a row that never commits frees them
                     after_commit.undo(res.blobs.delete, stored.dataset.blob_key)
                 files = await datasets.remote_files(session, [stored.dataset.id])
-                return Response(
-                    dataset_out(stored.dataset, files[stored.dataset.id]),
-                    status_code=201 if stored.created else 200,
+                out = upload_out(
+                    stored.dataset, files[stored.dataset.id], already_stored=not stored.created
                 )
+                return Response(out, status_code=201 if stored.created else 200)
 
             # The body is never buffered: the key's fingerprint is the spool's digest + options.
             fingerprint = {"sha256": sha256, "options": options}

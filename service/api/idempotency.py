@@ -16,8 +16,9 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable
+from dataclasses import replace
 from datetime import timedelta
-from typing import Any
+from typing import Any, Protocol
 
 from litestar import MediaType, Request, Response
 from litestar.datastructures import State
@@ -35,6 +36,15 @@ IDEMPOTENCY_KEY = "Idempotency-Key"
 REPLAYED = "Idempotent-Replayed"
 
 
+class Sealer(Protocol):
+    """Keeps a secret out of a remembered body: `seal` before it is stored, `unseal` on a replay
+    (which may refuse with a ServiceError when the secret can no longer be shown)."""
+
+    def seal(self, body: bytes) -> bytes: ...
+
+    async def unseal(self, session: AsyncSession, body: bytes) -> bytes: ...
+
+
 async def run_once(
     request: Request[Any, Any, State],
     session: AsyncSession,
@@ -43,6 +53,7 @@ async def run_once(
     work: Callable[[], Awaitable[Any]],
     *,
     body: Any,
+    sealer: Sealer | None = None,
 ) -> Response[Any]:
     """Runs `work` in the request's transaction. With an Idempotency-Key header: at most once
     per (team, key); `body` (anything msgspec encodes) is what makes two requests "the same"."""
@@ -54,13 +65,13 @@ async def run_once(
     async with sessions.begin() as claiming:
         claim = await idempotency.claim(claiming, key_request, _policy(request))
     if claim.replay is not None:
-        return _replayed(claim.replay)
+        return _replayed(await _unseal(sealer, session, claim.replay))
     assert claim.token is not None
     # If the work or the request's commit fails, the key is freed so that a retry runs.
     after_commit.undo(_release, sessions, key_request, claim.token)
     response = _as_response(request, await work())
     stored = _freeze(request, response)
-    await idempotency.complete(session, key_request, claim.token, stored)
+    await idempotency.complete(session, key_request, claim.token, _seal(sealer, stored))
     return Response(
         stored.body,
         status_code=stored.status,
@@ -108,6 +119,20 @@ def _freeze(request: Request[Any, Any, State], response: Response[Any]) -> Store
         media_type=media_type,
         body=response.render(response.content, media_type),
     )
+
+
+def _seal(sealer: Sealer | None, stored: StoredResponse) -> StoredResponse:
+    if sealer is None:
+        return stored
+    return replace(stored, body=sealer.seal(stored.body))
+
+
+async def _unseal(
+    sealer: Sealer | None, session: AsyncSession, stored: StoredResponse
+) -> StoredResponse:
+    if sealer is None:
+        return stored
+    return replace(stored, body=await sealer.unseal(session, stored.body))
 
 
 def _replayed(stored: StoredResponse) -> Response[bytes]:

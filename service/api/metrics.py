@@ -7,19 +7,30 @@
   every process (service.telemetry), the same totals from every API process.
 - Domain gauges (jobs by status, queue depth, oldest pending job): read at scrape time from
   Postgres and RQ, so they are the truth, not one process's view.
+
+Only a scraper reads it: the route is served on the API's port, so the scrape presents
+`FTJOBS_METRICS_TOKEN` as a bearer token (what a Prometheus Operator ServiceMonitor sends from a
+Secret). Without a configured token the route answers 404, as if it did not exist.
 """
 
 from __future__ import annotations
 
 import asyncio
+import hmac
 import json
 import logging
 from bisect import bisect_left
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Iterator
+from typing import Any
 
 from litestar import Response, get
+from litestar.connection import ASGIConnection
 from litestar.datastructures import State
+from litestar.exceptions import NotAuthorizedException, NotFoundException
+from litestar.handlers.base import BaseRouteHandler
+from litestar.openapi.datastructures import ResponseSpec
+from litestar.openapi.spec import SecurityScheme
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
 from prometheus_client.metrics_core import (
     CounterMetricFamily,
@@ -31,6 +42,8 @@ from redis.asyncio import Redis as AsyncRedis
 
 from service import telemetry
 from service.api.deps import resources
+from service.api.openapi import Problem
+from service.api.problems import PROBLEM_JSON
 from service.jobs.states import JobStatus
 from service.ops import service as ops
 
@@ -166,10 +179,56 @@ def render(families: Iterable[Metric]) -> bytes:
     return generate_latest(registry)
 
 
-@get("/metrics", tags=["ops"], media_type=CONTENT_TYPE_LATEST)
+METRICS_SECURITY = "metricsToken"
+METRICS_SECURITY_SCHEME = SecurityScheme(
+    type="http",
+    scheme="bearer",
+    description="GET /metrics only: the token configured as FTJOBS_METRICS_TOKEN (not an API key)",
+)
+_CHALLENGE = {"WWW-Authenticate": "Bearer"}
+
+
+def scraper_only(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
+    """The guard of GET /metrics: 404 without a configured token, 401 without that token.
+
+    API keys do not open it: they belong to teams, and the metrics count every team's jobs."""
+    expected = resources(connection.app.state).settings.metrics_scrape_token()
+    if expected is None:
+        raise NotFoundException()  # what any unknown path answers
+    presented = _bearer(connection.headers.get("authorization", ""))
+    # Constant time: how long a comparison takes must not tell how much of a guess was right.
+    if not hmac.compare_digest(presented.encode(), expected.encode()):
+        raise NotAuthorizedException(
+            "send `Authorization: Bearer <FTJOBS_METRICS_TOKEN>`", headers=_CHALLENGE
+        )
+
+
+def _bearer(header: str) -> str:
+    scheme, _, token = header.partition(" ")
+    return token.strip() if scheme.lower() == "bearer" else ""
+
+
+def _refusal(description: str) -> ResponseSpec:
+    return ResponseSpec(
+        Problem, description=description, media_type=PROBLEM_JSON, generate_examples=False
+    )
+
+
+@get(
+    "/metrics",
+    tags=["ops"],
+    media_type=CONTENT_TYPE_LATEST,
+    guards=[scraper_only],
+    security=[{METRICS_SECURITY: []}],
+    responses={
+        401: _refusal("no or another bearer token than FTJOBS_METRICS_TOKEN"),
+        404: _refusal("FTJOBS_METRICS_TOKEN is not set: metrics are not served"),
+    },
+)
 async def metrics(state: State) -> Response[bytes]:
     """Prometheus exposition: HTTP metrics of this pod, shared worker counters, and gauges
-    read from Postgres and RQ at scrape time. No API key (scrapers rarely carry one)."""
+    read from Postgres and RQ at scrape time. For the scraper only: it presents the metrics
+    token (FTJOBS_METRICS_TOKEN), not an API key; without a configured token, 404."""
     res, edge = resources(state), state.edge
     families: list[Metric] = []
     up = GaugeMetricFamily("ftjobs_metrics_source_up", "Sources read", labels=["source"])

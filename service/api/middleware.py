@@ -54,6 +54,7 @@ async def start_edge(state: State, settings: Settings, http: HttpMetrics) -> Non
         raise RuntimeError("FTJOBS_DATABASE_URL and FTJOBS_REDIS_URL must be set")
     telemetry.configure(settings.redis_url)
     register_secret(settings.openai_key())
+    register_secret(settings.metrics_scrape_token())
     for secret in (settings.openai_webhook_secret, settings.emulator_webhook_secret):
         register_secret(secret.get_secret_value() if secret else None)
     redis = AsyncRedis.from_url(settings.redis_url, socket_timeout=2, socket_connect_timeout=2)

@@ -85,6 +85,20 @@ class DatasetOut(msgspec.Struct):
     team: str
 
 
+class UploadOut(DatasetOut):
+    """The upload's answer. `already_stored`: these bytes (of this kind) were already your
+    team's dataset, which is answered as it is: its name, not the one this upload gave."""
+
+    already_stored: bool
+
+
+def upload_out(
+    dataset: Dataset, files: Mapping[str, str] | None, *, already_stored: bool
+) -> UploadOut:
+    fields = msgspec.structs.asdict(dataset_out(dataset, files))
+    return UploadOut(**fields, already_stored=already_stored)
+
+
 class EventOut(msgspec.Struct):
     id: str
     job_id: str

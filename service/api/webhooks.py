@@ -3,12 +3,15 @@ log of every attempt to reach them."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
+import msgspec
 from litestar import Controller, Request, Response, delete, get, patch, post
 from litestar.datastructures import State
 from litestar.params import FromPath, FromQuery, JSONBody
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from service.api.deps import Caller, Session, Then, resources, team_scope
 from service.api.idempotency import run_once
@@ -26,8 +29,9 @@ from service.api.webhook_schemas import (
     endpoint_out,
     endpoint_with_secret,
 )
+from service.errors import ServiceError
 from service.webhooks import service as webhooks
-from service.webhooks import ssrf
+from service.webhooks import signing, ssrf
 from service.webhooks.reconcile import DELIVER_TASK
 from service.webhooks.service import EndpointChanges
 from service.wiring import EVENT_TYPES
@@ -38,6 +42,49 @@ SIGNING_DOC = (
     "space-separated signatures while a rotated-out secret overlaps); body `{type, timestamp, "
     "data}`, job events carrying the job and its `sequence`."
 )
+
+
+SEALED = "sealed:sha256:"
+
+
+class _WithSecret(msgspec.Struct):
+    id: str
+    secret: str
+
+
+def _json_string(value: str) -> bytes:
+    """`value` spelled as in the rendered body (msgspec escapes nothing in base64)."""
+    return msgspec.json.encode(value)
+
+
+@dataclass(frozen=True)
+class SecretSealer:
+    """The create answer is remembered with its secret as `sealed:sha256:<digest>`; a replay
+    reads the secret back from the endpoint (kept there to sign) while it still signs, so the
+    replay is the first answer byte for byte, and no secret rests in idempotency_keys."""
+
+    team: str
+
+    def seal(self, body: bytes) -> bytes:
+        secret = msgspec.json.decode(body, type=_WithSecret).secret
+        sealed = _json_string(SEALED + signing.digest(secret))
+        return body.replace(_json_string(secret), sealed, 1)
+
+    async def unseal(self, session: AsyncSession, body: bytes) -> bytes:
+        answer = msgspec.json.decode(body, type=_WithSecret)
+        if not answer.secret.startswith(SEALED):
+            return body  # remembered before secrets were sealed
+        digest = answer.secret.removeprefix(SEALED)
+        secret = await webhooks.signing_secret(session, self.team, answer.id, digest)
+        if secret is None:
+            raise ServiceError(
+                f"webhook endpoint {answer.id!r}, created with this Idempotency-Key, was deleted "
+                "or its secret rotated out: the secret cannot be shown again (rotate it for a "
+                "new one)",
+                status=410,
+                title="Gone",
+            )
+        return body.replace(_json_string(answer.secret), _json_string(secret), 1)
 
 
 @lru_cache(maxsize=4)
@@ -63,7 +110,9 @@ class WebhookEndpointController(Controller):
         data: JSONBody[EndpointCreate],
     ) -> Response[Any]:
         """Register a URL for your team's events (`event_types`: only those; none: all). The
-        answer carries the signing `secret`, shown only here. The URL must resolve to public
+        answer carries the signing `secret`, shown only here (and in an Idempotency-Key replay
+        while that secret still signs; 410 once it was rotated out or the endpoint deleted).
+        The URL must resolve to public
         addresses (private ones only when the operator allows their network): 422 otherwise."""
         changes = EndpointChanges(
             url=data.url, event_types=data.event_types, description=data.description
@@ -79,8 +128,12 @@ class WebhookEndpointController(Controller):
             )
             return Response(endpoint_with_secret(endpoint), status_code=201)
 
-        # A replay answers with the secret again: the same client already holds it.
-        return await run_once(request, session, after_commit, principal.team, create, body=data)
+        # A replay answers with the secret again (the same client already holds it), read back
+        # from the endpoint: the remembered answer keeps only its digest.
+        sealer = SecretSealer(principal.team)
+        return await run_once(
+            request, session, after_commit, principal.team, create, body=data, sealer=sealer
+        )
 
     @get("/")
     async def list_endpoints(

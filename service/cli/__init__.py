@@ -69,7 +69,14 @@ def migrate() -> None:
     help="the api-key Azure's routes accept [default: FTJOBS_EMULATOR_AZURE_API_KEY, "
     "else azure-emulator-key]",
 )
-def emulator(host: str, port: int, azure_api_key: str | None) -> None:
+@click.option(
+    "--state-dir",
+    default=None,
+    type=click.Path(file_okay=False),
+    help="keep files and jobs here across restarts [default: FTJOBS_EMULATOR_STATE_DIR, else "
+    "in memory only]",
+)
+def emulator(host: str, port: int, azure_api_key: str | None, state_dir: str | None) -> None:
     """Serve the local provider emulators: OpenAI at /v1, Azure OpenAI at /openai/v1 (files +
     fine-tuning jobs)."""
     from service.emulators.app import create_app
@@ -77,6 +84,8 @@ def emulator(host: str, port: int, azure_api_key: str | None) -> None:
     config = emulator_config(get_settings())
     if azure_api_key is not None:
         config = replace(config, azure_api_key=azure_api_key)
+    if state_dir is not None:
+        config = replace(config, state_dir=state_dir)
     uvicorn.run(create_app(config), host=host, port=port, log_level="warning")
 
 
@@ -84,6 +93,7 @@ def emulator_config(settings: Settings) -> EmulatorConfig:
     secret = settings.emulator_webhook_secret
     return EmulatorConfig(
         phase_seconds=settings.emulator_phase_seconds,
+        run_seconds=settings.emulator_run_seconds,
         org=settings.emulator_org,
         fault_rate=settings.emulator_fault_rate,
         faults=tuple(f.strip() for f in settings.emulator_faults.split(",") if f.strip()),
@@ -91,6 +101,7 @@ def emulator_config(settings: Settings) -> EmulatorConfig:
         webhook_urls=tuple(u.strip() for u in settings.emulator_webhook_urls.split(",") if u),
         webhook_secret=secret.get_secret_value() if secret else None,
         azure_api_key=settings.emulator_azure_api_key.get_secret_value(),
+        state_dir=str(settings.emulator_state_dir) if settings.emulator_state_dir else None,
     )
 
 
@@ -107,7 +118,9 @@ def keys_create(team: str, admin: bool, name: str | None) -> None:
     """Create a key and print it once; only its hash is stored."""
     from service.cli.keys import create_key
 
-    key_id, plaintext = asyncio.run(create_key(_database_url(get_settings()), team, admin, name))
+    key_id, plaintext = asyncio.run(
+        create_key(keys_database_url(get_settings()), team, admin, name)
+    )
     click.echo(
         f"# {key_id} for team {team}{' (admin)' if admin else ''}; shown only now:", err=True
     )
@@ -119,7 +132,7 @@ def keys_list() -> None:
     """List keys (never the keys themselves)."""
     from service.cli.keys import list_keys
 
-    for line in asyncio.run(list_keys(_database_url(get_settings()))):
+    for line in asyncio.run(list_keys(keys_database_url(get_settings()))):
         click.echo(line)
 
 
@@ -129,7 +142,7 @@ def keys_revoke(key_id: str) -> None:
     """Revoke a key by id; it stops working at once."""
     from service.cli.keys import revoke_key
 
-    if not asyncio.run(revoke_key(_database_url(get_settings()), key_id)):
+    if not asyncio.run(revoke_key(keys_database_url(get_settings()), key_id)):
         raise click.ClickException(f"no active key {key_id}")
     click.echo(f"revoked {key_id}")
 
@@ -168,6 +181,28 @@ def add_registered_commands(group: click.Group) -> None:
 
 
 add_registered_commands(main)
+
+
+def keys_database_url(settings: Settings) -> str:
+    """FTJOBS_DATABASE_URL, else the database of the `ftjobs dev` running with this data
+    directory: a newcomer's `ftjobs keys create` beside `ftjobs dev` just works."""
+    from service.cli.keys import DEV_DATABASE_URL_FILE, read_dev_database_url, without_password
+
+    if settings.database_url:
+        return settings.database_url
+    url = read_dev_database_url(settings.data_dir)
+    if url is None:
+        raise click.ClickException(
+            "FTJOBS_DATABASE_URL is not set, and no `ftjobs dev` is running with data directory "
+            f"{settings.data_dir} (it would have written {DEV_DATABASE_URL_FILE} there; set "
+            "FTJOBS_DATA_DIR to its data directory)"
+        )
+    click.echo(
+        f"# FTJOBS_DATABASE_URL is not set: using the database of `ftjobs dev` "
+        f"({without_password(url)}, from {settings.data_dir / DEV_DATABASE_URL_FILE})",
+        err=True,
+    )
+    return url
 
 
 def _database_url(settings: Settings) -> str:

@@ -16,6 +16,7 @@ import click
 import msgspec
 
 from service.datasets.validator import (
+    FORMATS_BY_KIND,
     SOURCE_FORMATS,
     ConversionReport,
     DatasetKind,
@@ -91,6 +92,9 @@ def _print_conversion(conv: ConversionReport) -> None:
 def _run(
     src: Path, dst: Path | None, kind: str, fmt: str, tokens: bool, progress: bool
 ) -> IngestResult:
+    formats = FORMATS_BY_KIND[kind]
+    if fmt not in formats:  # the converters produce DPO rows: nothing converts into SFT
+        raise click.UsageError(f"for --kind {kind} the format must be one of {', '.join(formats)}")
     with _progress(src, progress) as update:
         if dst is None:
             return _ingest(src, None, kind, fmt, tokens, update)

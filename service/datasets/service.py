@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from service.blobstore import BlobStore, discard
 from service.datasets import repository
 from service.datasets.validator import (
+    FORMATS_BY_KIND,
     SOURCE_FORMATS,
     DatasetKind,
     IngestResult,
@@ -48,13 +49,10 @@ def check_options(options: UploadOptions) -> None:
         errors.append(
             FieldError("invalid_kind", f"kind must be one of {', '.join(KINDS)}", path="/kind")
         )
-    if options.format not in SOURCE_FORMATS:
+    formats = FORMATS_BY_KIND.get(options.kind, SOURCE_FORMATS)
+    if options.format not in formats:
         errors.append(
-            FieldError(
-                "invalid_format",
-                f"format must be one of {', '.join(SOURCE_FORMATS)}",
-                path="/format",
-            )
+            FieldError("invalid_format", _format_message(options.kind, formats), path="/format")
         )
     if options.name is not None and not 1 <= len(options.name) <= 300:
         errors.append(FieldError("invalid_name", "name must be 1..300 characters", path="/name"))
@@ -62,6 +60,12 @@ def check_options(options: UploadOptions) -> None:
         raise ServiceError(
             "invalid upload options", status=422, title="Invalid input", errors=errors
         )
+
+
+def _format_message(kind: str, formats: tuple[str, ...]) -> str:
+    # Name the kind when it narrows the list, so `trl` missing from it is explained.
+    narrowed = f" for kind {kind}" if formats != SOURCE_FORMATS else ""
+    return f"format must be one of {', '.join(formats)}{narrowed}"
 
 
 async def validate_only(spool: Path, options: UploadOptions) -> dict[str, Any]:

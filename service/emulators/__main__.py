@@ -20,6 +20,9 @@ def parse_args(argv: Sequence[str] | None = None) -> tuple[argparse.Namespace, E
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=8001)
     parser.add_argument("--phase-seconds", type=float, default=defaults.phase_seconds)
+    parser.add_argument(
+        "--run-seconds", type=float, default=None, help="running phase (default: --phase-seconds)"
+    )
     parser.add_argument("--org", default=defaults.org)
     parser.add_argument("--max-running-per-model", type=int, default=defaults.max_running_per_model)
     parser.add_argument("--fault-rate", type=float, default=defaults.fault_rate)
@@ -37,9 +40,13 @@ def parse_args(argv: Sequence[str] | None = None) -> tuple[argparse.Namespace, E
         help="the api-key Azure's routes accept (default: %(default)s)",
     )
     parser.add_argument("--seed", type=int, default=None)
+    parser.add_argument(
+        "--state-dir", default=None, help="keep files and jobs here across restarts"
+    )
     args = parser.parse_args(argv)
     config = EmulatorConfig(
         phase_seconds=args.phase_seconds,
+        run_seconds=args.run_seconds,
         org=args.org,
         max_running_per_model=args.max_running_per_model,
         fault_rate=args.fault_rate,
@@ -51,6 +58,7 @@ def parse_args(argv: Sequence[str] | None = None) -> tuple[argparse.Namespace, E
         api_key=args.api_key,
         azure_api_key=args.azure_api_key,
         seed=args.seed,
+        state_dir=args.state_dir,
     )
     return args, config
 

@@ -47,5 +47,15 @@ class Timeline:
             return at, item_id, version
         return None
 
+    def entries(self) -> list[tuple[float, str, int]]:
+        """Every entry as (due, id, version), in due order, to carry across a restart."""
+        return [(at, item_id, version) for at, _, item_id, version in sorted(self._heap)]
+
+    def restore(self, entries: list[tuple[float, str, int]]) -> None:
+        """Replace the schedule with `entries` (from `entries()`); versions are kept as they
+        were, so the items' own versions still tell stale entries."""
+        self._heap = [(at, next(self._order), item_id, version) for at, item_id, version in entries]
+        heapq.heapify(self._heap)
+
     def clear(self) -> None:
         self._heap.clear()

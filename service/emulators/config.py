@@ -22,6 +22,7 @@ class EmulatorConfig:
     """Everything the emulator can be told at start-up; every field has a default."""
 
     phase_seconds: float = 3.0  # validating, queued, and the whole running phase each take this
+    run_seconds: float | None = None  # the running phase alone, if not phase_seconds
     org: str = "ftjobs-emulator"  # the org segment of `ft:` model names
     max_file_bytes: int = 512 * MIB
     max_part_bytes: int = 64 * MIB
@@ -44,12 +45,14 @@ class EmulatorConfig:
     seed: int | None = None  # makes ids, faults and metrics reproducible
     max_metrics_events: int = 50  # metrics events (and result-file rows) per job, at most
     result_file_base64: bool = False  # some real result files arrive base64-encoded
+    # Where each world is kept across restarts (`ftjobs dev`); None: in memory only, as in tests.
+    state_dir: str | None = None
 
     def __post_init__(self) -> None:
         check_faults(self.faults)
         check_webhook_modes(self.webhook_modes)
         check_rate(self.fault_rate)
-        if self.phase_seconds < 0 or self.slow_seconds < 0:
+        if min(self.phase_seconds, self.slow_seconds, self.run_seconds or 0.0) < 0:
             raise ValueError("phase_seconds and slow_seconds must be >= 0")
         if self.max_running_per_model < 1:
             raise ValueError("max_running_per_model must be >= 1")
@@ -102,6 +105,7 @@ class RuntimeSettings:
             training_not_available=config.training_not_available,
             phase_seconds=config.phase_seconds,
             webhook_modes=config.webhook_modes,
+            run_seconds=config.run_seconds,
         )
 
     def updated(self, patch: dict[str, Any]) -> RuntimeSettings:

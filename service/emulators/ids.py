@@ -22,6 +22,13 @@ class IdFactory:
     def hex(self, prefix: str, length: int = 32) -> str:
         return prefix + "".join(self._rng.choices(_HEX, k=length))
 
+    def getstate(self) -> object:
+        """Where the id source stands, to carry a world across a restart (`setstate`)."""
+        return self._rng.getstate()
+
+    def setstate(self, state: object) -> None:
+        self._rng.setstate(state)  # type: ignore[arg-type]  # whatever getstate returned
+
     @staticmethod
     def request() -> str:
         # not from the seeded source: how often clients poll must not shift the seeded ids

@@ -160,11 +160,10 @@ async def _forget_file(rt: Runtime, job: Job, param: str) -> None:
         return
     async with rt.sessions.begin() as session:
         recorded = await datasets_repo.remote_file(session, dataset_id, job.provider)
-        if recorded is not None and recorded.file_id:
-            await datasets_repo.forget_remote_file(
-                session, dataset_id, job.provider, recorded.file_id
-            )
-            await repository.add_events(session, job.id, [file_gone_event(param, recorded.file_id)])
+        lost = recorded.file_id if recorded is not None else None
+        if lost:  # (read before the update, which also refreshes `recorded` in this session)
+            await datasets_repo.forget_remote_file(session, dataset_id, job.provider, lost)
+            await repository.add_events(session, job.id, [file_gone_event(param, lost)])
     log.warning("job %s: %s no longer has %s; uploading it again", job.id, job.provider, param)
 
 

@@ -93,6 +93,24 @@ async def get_endpoint(
     return endpoint
 
 
+async def signing_secret(
+    session: AsyncSession, team: str | None, endpoint_id: str, secret_digest: str
+) -> str | None:
+    """The secret with this digest while it still signs for the endpoint: None once the
+    endpoint is deleted or the secret rotated out (showing it then would hand out a dead key,
+    and showing the current one would be another answer than the one remembered)."""
+    endpoint = await repository.get_endpoint(session, endpoint_id, team=team)
+    if endpoint is None:
+        return None
+    live = signing.signing_secrets(
+        endpoint.secret,
+        endpoint.previous_secret,
+        endpoint.previous_secret_expires_at,
+        datetime.now(UTC),
+    )
+    return signing.with_digest(live, secret_digest)
+
+
 async def list_endpoints(
     session: AsyncSession, team: str | None, *, cursor: str | None, limit: int
 ) -> list[WebhookEndpoint]:

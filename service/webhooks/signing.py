@@ -9,6 +9,8 @@ space-separated: a consumer holding either secret verifies.
 from __future__ import annotations
 
 import base64
+import hashlib
+import hmac
 import secrets
 from collections.abc import Sequence
 from datetime import UTC, datetime
@@ -21,6 +23,19 @@ SECRET_BYTES = 32
 
 def new_secret() -> str:
     return SECRET_PREFIX + base64.b64encode(secrets.token_bytes(SECRET_BYTES)).decode()
+
+
+def digest(secret: str) -> str:
+    """Names a secret without revealing it (32 random bytes: a digest cannot be reversed)."""
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+def with_digest(candidates: Sequence[str], wanted: str) -> str | None:
+    """The candidate whose digest is `wanted`, compared in constant time."""
+    for candidate in candidates:
+        if hmac.compare_digest(digest(candidate), wanted):
+            return candidate
+    return None
 
 
 def signing_secrets(

@@ -12,7 +12,7 @@ import pytest
 from service.config import Settings
 from tests.api.conftest import Client, Keys, auth
 from tests.api.helpers import JSONL, assert_problem, create_job, upload
-from tests.support.data import dpo_row, dpo_rows, jsonl
+from tests.support.data import dpo_row, dpo_rows, jsonl, sft_rows
 
 
 def stored_files(settings: Settings) -> list[Path]:
@@ -183,3 +183,52 @@ def test_upload_with_format_auto_stores_the_converted_openai_rows(
         "preferred_output": [{"role": "assistant", "content": "2."}],
         "non_preferred_output": [{"role": "assistant", "content": "3."}],
     }
+
+
+def test_sft_with_format_auto_detects_openai_chat_rows(client: Client, keys: Keys) -> None:
+    """format=auto finds the one SFT format, as JSON Lines (stored as sent) and as an array."""
+    body = jsonl(sft_rows(12))
+    response = upload(client, keys.team_a, body, kind="sft", format="auto")
+    assert response.status_code == 201, response.text
+    dataset = response.json()
+    assert (dataset["kind"], dataset["report"]["detected_format"]) == ("sft", "openai")
+    assert dataset["sha256"] == hashlib.sha256(body).hexdigest()
+    array = json.dumps(sft_rows(13), indent=2).encode()
+    response = upload(client, keys.team_a, array, kind="sft", format="auto")
+    assert response.status_code == 201, response.text
+    assert response.json()["examples"] == 13
+
+
+def test_sft_with_format_auto_names_the_sft_format_when_it_finds_none(
+    client: Client, keys: Keys
+) -> None:
+    body = jsonl([{"prompt": "Q", "completion": "A"}] * 12)
+    problem = assert_problem(upload(client, keys.team_a, body, kind="sft", format="auto"), 422)
+    [error] = [e for e in problem["errors"] if e["code"] == "unknown_format"]
+    assert "messages" in error["message"]
+    assert "TRL" not in error["message"] and "ShareGPT" not in error["message"]
+
+
+def test_a_format_that_does_not_exist_for_the_kind_is_422(client: Client, keys: Keys) -> None:
+    """The converters produce DPO rows; an SFT upload names its own format or auto."""
+    problem = assert_problem(
+        upload(client, keys.team_a, jsonl(sft_rows()), kind="sft", format="trl"), 422
+    )
+    [error] = problem["errors"]
+    assert (error["code"], error["path"]) == ("invalid_format", "/format")
+    assert "openai, auto" in error["message"] and "trl" not in error["message"]
+
+
+def test_the_same_bytes_under_a_new_name_say_they_were_already_stored(
+    client: Client, keys: Keys
+) -> None:
+    body = jsonl(dpo_rows(12))
+    first = upload(client, keys.team_a, body, name="prefs")
+    assert (first.status_code, first.json()["already_stored"]) == (201, False)
+    again = upload(client, keys.team_a, body, name="prefs-v2")
+    assert again.status_code == 200
+    dataset = again.json()
+    assert (dataset["id"], dataset["name"]) == (first.json()["id"], "prefs")
+    assert dataset["already_stored"] is True
+    read = client.get(f"/v1/datasets/{dataset['id']}", headers=auth(keys.team_a)).json()
+    assert "already_stored" not in read  # a property of the upload, not of the dataset

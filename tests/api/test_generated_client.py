@@ -100,7 +100,8 @@ def test_a_dpo_job_through_the_generated_client(
     )
     assert upload.status_code == 201, upload.content
     dataset = upload.parsed
-    assert isinstance(dataset, models.DatasetOut) and dataset.kind == "dpo"
+    assert isinstance(dataset, models.UploadOut) and dataset.kind == "dpo"
+    assert dataset.already_stored is False
 
     jobs = "api.jobs."
     created = module(jobs + "v1_jobs_create_job").sync_detailed(

@@ -1,4 +1,5 @@
-"""GET /metrics: HTTP metrics shared by the API processes of a host, counters shared by every
+"""GET /metrics: only a scraper with the metrics token reads it (404 when no token is configured,
+401 otherwise); HTTP metrics shared by the API processes of a host, counters shared by every
 process (two real processes increment them), gauges read from Postgres at scrape time."""
 
 from __future__ import annotations
@@ -9,19 +10,29 @@ import textwrap
 import time
 from typing import Any
 
+import pytest
 from litestar.testing import TestClient
 from prometheus_client.parser import text_string_to_metric_families
+from pydantic import SecretStr, ValidationError
 
 from service import telemetry
 from service.api.app import create_app
 from service.config import Settings
 from tests.api.conftest import Client, Keys, auth
-from tests.api.helpers import create_job
+from tests.api.helpers import assert_problem, create_job
 from tests.support.services import Backing
+
+SCRAPER_TOKEN = "scraper-token-0123456789abcdef"
+
+
+@pytest.fixture
+def settings(settings: Settings) -> Settings:
+    """The conftest's settings with a metrics token: every app of this module serves /metrics."""
+    return settings.model_copy(update={"metrics_token": SecretStr(SCRAPER_TOKEN)})
 
 
 def scrape(client: Client) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
-    response = client.get("/metrics")
+    response = client.get("/metrics", headers=auth(SCRAPER_TOKEN))
     assert response.status_code == 200
     assert response.headers["content-type"].startswith("text/plain")
     return {
@@ -33,6 +44,49 @@ def scrape(client: Client) -> dict[tuple[str, tuple[tuple[str, str], ...]], floa
 
 def value(samples: dict[Any, float], name: str, **labels: str) -> float | None:
     return samples.get((name, tuple(sorted(labels.items()))))
+
+
+def test_without_a_token_configured_metrics_do_not_exist(settings: Settings, keys: Keys) -> None:
+    unset = settings.model_copy(update={"metrics_token": None})
+    with TestClient(create_app(unset)) as client:
+        for headers in ({}, auth(SCRAPER_TOKEN), auth(keys.admin)):
+            body = assert_problem(client.get("/metrics", headers=headers), 404)
+            assert "ftjobs_" not in body["detail"]
+
+
+def test_the_public_port_refuses_a_scrape_without_the_token(client: Client, keys: Keys) -> None:
+    # Anonymous, another token, an API key (even an admin's), the token under another scheme.
+    for headers in (
+        {},
+        auth("scraper-token-0123456789abcdeX"),
+        auth(keys.admin),
+        {"Authorization": f"Basic {SCRAPER_TOKEN}"},
+    ):
+        response = client.get("/metrics", headers=headers)
+        body = assert_problem(response, 401)
+        assert response.headers["www-authenticate"] == "Bearer"
+        assert "ftjobs_jobs" not in body["detail"]
+    assert value(scrape(client), "ftjobs_metrics_source_up", source="postgres") == 1
+
+
+def test_a_short_token_is_refused_and_a_blank_one_is_none() -> None:
+    with pytest.raises(ValidationError, match="at least 16 characters"):
+        Settings(metrics_token=SecretStr("guessable"))
+    # An empty Secret key (the chart's optional reference) means "not configured": 404.
+    assert Settings(metrics_token=SecretStr("  ")).metrics_scrape_token() is None
+    assert Settings(metrics_token=SecretStr(SCRAPER_TOKEN)).metrics_scrape_token() == SCRAPER_TOKEN
+
+
+def test_openapi_tells_that_metrics_need_the_token(client: Client) -> None:
+    schema = client.get("/schema/openapi.json").json()
+    operation = schema["paths"]["/metrics"]["get"]
+    assert operation["security"] == [{"metricsToken": []}]
+    scheme = schema["components"]["securitySchemes"]["metricsToken"]
+    assert (scheme["type"], scheme["scheme"]) == ("http", "bearer")
+    assert "FTJOBS_METRICS_TOKEN" in scheme["description"]
+    for status in ("401", "404"):
+        assert "application/problem+json" in operation["responses"][status]["content"]
+    assert next(iter(operation["responses"]["200"]["content"])).startswith("text/plain")
 
 
 def test_http_metrics_by_route_template_and_status(client: Client, keys: Keys) -> None:

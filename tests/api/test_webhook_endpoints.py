@@ -14,6 +14,8 @@ from service.api.app import create_app
 from service.config import Settings
 from tests.api.conftest import Client, Keys, auth
 from tests.api.helpers import assert_problem, create_job, dataset_id
+from tests.api.test_idempotency import sql
+from tests.support.services import Backing
 
 PUBLIC_URL = "https://93.184.215.14/hooks/in"
 ENDPOINTS = "/v1/webhook-endpoints"
@@ -269,3 +271,44 @@ def test_create_with_an_idempotency_key_replays(client: Client, keys: Keys) -> N
     assert other.status_code == 422
     listed = client.get(ENDPOINTS, headers=auth(keys.team_a)).json()["data"]
     assert [e["id"] for e in listed] == [first.json()["id"]]
+
+
+def _stored_replays(backing: Backing) -> str:
+    """Every remembered Idempotency-Key row, each column as text."""
+    query = "SELECT k::text, convert_from(response_body, 'UTF8') FROM idempotency_keys k"
+    rows = sql(backing, query)
+    return "\n".join(f"{row[0]} {row[1]}" for row in rows)
+
+
+def test_a_remembered_create_keeps_no_secret_in_clear(
+    client: Client, keys: Keys, clean: Backing
+) -> None:
+    headers = auth(keys.team_a) | {"Idempotency-Key": "endpoint-secret"}
+    first = client.post(ENDPOINTS, json={"url": PUBLIC_URL}, headers=headers)
+    assert first.status_code == 201, first.text
+    secret = first.json()["secret"]
+    stored = _stored_replays(clean)
+    assert "endpoint-secret" in stored and secret not in stored
+    again = client.post(ENDPOINTS, json={"url": PUBLIC_URL}, headers=headers)
+    assert again.headers.get("Idempotent-Replayed") == "true"
+    assert again.content == first.content
+
+
+def test_a_replay_shows_the_secret_only_while_it_still_signs(
+    client: Client, keys: Keys, clean: Backing
+) -> None:
+    headers = auth(keys.team_a) | {"Idempotency-Key": "endpoint-rotated"}
+    first = client.post(ENDPOINTS, json={"url": PUBLIC_URL}, headers=headers)
+    rotate = f"{ENDPOINTS}/{first.json()['id']}/rotate-secret"
+    # Rotated with an overlap, the first secret still signs: the replay is the first answer.
+    client.post(rotate, json={"overlap_seconds": 3600}, headers=auth(keys.team_a))
+    assert client.post(ENDPOINTS, json={"url": PUBLIC_URL}, headers=headers).content == (
+        first.content
+    )
+    # Rotated out, it signs nothing: the replay says so instead of showing another secret.
+    client.post(rotate, json={"overlap_seconds": 0}, headers=auth(keys.team_a))
+    gone = client.post(ENDPOINTS, json={"url": PUBLIC_URL}, headers=headers)
+    assert_problem(gone, 410)
+    assert first.json()["secret"] not in gone.text
+    client.delete(f"{ENDPOINTS}/{first.json()['id']}", headers=auth(keys.team_a))
+    assert_problem(client.post(ENDPOINTS, json={"url": PUBLIC_URL}, headers=headers), 410)

@@ -111,3 +111,12 @@ def test_convert_requires_from(tmp_path: Path) -> None:
     src = _file(tmp_path, jsonl(good()))
     result = CliRunner().invoke(convert_command, [str(src), str(tmp_path / "o.jsonl")])
     assert result.exit_code == 2
+
+
+def test_sft_takes_only_its_own_format(tmp_path: Path) -> None:
+    rows = [{"messages": [{"role": "user", "content": "Q"}, {"role": "assistant", "content": "A"}]}]
+    path = _file(tmp_path, jsonl(rows * 10))
+    auto = CliRunner().invoke(validate_command, [str(path), "--kind", "sft", "--format", "auto"])
+    assert auto.exit_code == 0, auto.output
+    trl = CliRunner().invoke(validate_command, [str(path), "--kind", "sft", "--format", "trl"])
+    assert trl.exit_code == 2 and "openai, auto" in trl.output

@@ -351,13 +351,70 @@ def test_ingress_and_servicemonitor_point_at_the_api_service(
     monitor = component(docs, "ServiceMonitor", "api")
     assert monitor["apiVersion"] == "monitoring.coreos.com/v1"
     assert monitor["metadata"]["labels"]["release"] == "kube-prometheus-stack"
+    token = {"name": ALL_ON["secret"]["name"], "key": ALL_ON["secret"]["keys"]["metricsToken"]}
     assert monitor["spec"]["endpoints"] == [
-        {"port": "http", "path": "/metrics", "interval": "15s", "scrapeTimeout": "5s"}
+        {
+            "port": "http",
+            "path": "/metrics",
+            "interval": "15s",
+            "scrapeTimeout": "5s",
+            "authorization": {"type": "Bearer", "credentials": token},
+        }
     ]
     assert monitor["spec"]["selector"]["matchLabels"].items() <= (
         service["metadata"]["labels"].items()
     )
     assert monitor["spec"]["namespaceSelector"] == {"matchNames": [NAMESPACE]}
+
+
+# --- metrics: only the scraper, with the token -----------------------------------------------
+
+
+@pytest.mark.parametrize("value_set", VALUE_SETS)
+def test_only_the_api_reads_the_metrics_token_by_reference(
+    manifests: dict[str, list[Manifest]], value_set: str
+) -> None:
+    """The api serves /metrics on its one port to the token's bearer; without a ServiceMonitor
+    the key is optional (absent: /metrics answers 404), with one a missing key stops the
+    rollout instead of every scrape failing."""
+    values, docs = VALUE_SETS[value_set], manifests[value_set]
+    api = env_of(container(component(docs, "Deployment", "api")))
+    assert "value" not in api["FTJOBS_METRICS_TOKEN"]
+    ref = api["FTJOBS_METRICS_TOKEN"]["valueFrom"]["secretKeyRef"]
+    assert (ref["name"], ref["key"]) == (
+        effective(values, "secret", "name"),
+        effective(values, "secret", "keys", "metricsToken"),
+    )
+    monitored = effective(values, "metrics", "serviceMonitor", "enabled")
+    assert ref.get("optional", False) is not monitored
+    for doc in [component(docs, "Deployment", n) for n in ("worker", "scheduler")] + [
+        component(docs, "Job", "migrate")
+    ]:
+        assert "FTJOBS_METRICS_TOKEN" not in env_of(container(doc))
+
+
+def test_servicemonitor_sends_the_token_the_api_checks(
+    manifests: dict[str, list[Manifest]],
+) -> None:
+    docs = manifests["all-on"]
+    api = env_of(container(component(docs, "Deployment", "api")))
+    ref = api["FTJOBS_METRICS_TOKEN"]["valueFrom"]["secretKeyRef"]
+    (endpoint,) = component(docs, "ServiceMonitor", "api")["spec"]["endpoints"]
+    assert endpoint["authorization"]["credentials"] == {"name": ref["name"], "key": ref["key"]}
+    # ...on the port the Service exposes (the public API port: the token is what guards it).
+    service = component(docs, "Service", "api")
+    assert endpoint["port"] in {port["name"] for port in service["spec"]["ports"]}
+    secret = component(docs, "Secret", "secret")
+    assert secret["stringData"][ref["key"]] == ALL_ON["secret"]["values"]["metricsToken"]
+
+
+def test_a_chart_made_secret_holds_the_metrics_token_only_when_given(chart: helm.Chart) -> None:
+    key = DEFAULTS["secret"]["keys"]["metricsToken"]
+    urls = {"databaseUrl": "x", "redisUrl": "y", "openaiApiKey": "z"}
+    without = render(chart, {"secret": {"create": True, "values": urls}})
+    assert key not in component(without, "Secret", "secret")["stringData"]
+    given = {"secret": {"create": True, "values": {**urls, "metricsToken": "t" * 32}}}
+    assert component(render(chart, given), "Secret", "secret")["stringData"][key] == "t" * 32
 
 
 # --- security -------------------------------------------------------------------------------
@@ -842,6 +899,27 @@ WRONG_VALUES = [
         },
         "/secret/values/togetherApiKey",
         id="created-secret-without-together-key",
+    ),
+    pytest.param(
+        {
+            "secret": {
+                "create": True,
+                "values": {"databaseUrl": "x", "redisUrl": "y", "openaiApiKey": "z"},
+            },
+            "metrics": {"serviceMonitor": {"enabled": True}},
+        },
+        "/secret/values/metricsToken",
+        id="created-secret-without-the-token-the-servicemonitor-sends",
+    ),
+    pytest.param(
+        {"secret": {"values": {"metricsToken": "short"}}},
+        "/secret/values/metricsToken",
+        id="guessable-metrics-token",
+    ),
+    pytest.param(
+        {"secret": {"values": {"metricsToken": "a-long-enough-metrics-token\n"}}},
+        "/secret/values/metricsToken",
+        id="metrics-token-with-a-trailing-newline",
     ),
     pytest.param(
         {"providers": {"together": {"enabled": True, "baseUrl": "api.together.xyz/v1"}}},

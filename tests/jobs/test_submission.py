@@ -7,8 +7,9 @@ from pathlib import Path
 
 from service.jobs import lifecycle, repository, submission
 from service.jobs.runtime import Runtime
+from service.providers.base import JobSpec, ProviderError, RemoteJob
 from tests.jobs.fakes import FakeProvider
-from tests.jobs.world import add_dataset, new_job, run
+from tests.jobs.world import add_dataset, new_job, reload, run
 from tests.support.data import dpo_row, dpo_rows, jsonl
 from tests.support.services import Backing
 
@@ -48,5 +49,61 @@ def test_validation_prompts_in_the_training_data_are_a_warning_event(
         assert spec.validation_file is not None
         assert spec.validation_file != spec.training_file
         assert provider.calls.count("upload_file") == 2
+
+    run(clean, tmp_path, provider, scenario)
+
+
+def gone(param: str = "training_file") -> ProviderError:
+    return ProviderError(f"invalid {param}: file-0", code="invalid_request_error", status=400,
+                         retryable=False, param=param)  # fmt: skip
+
+
+def test_a_file_the_provider_lost_is_uploaded_again_once(clean: Backing, tmp_path: Path) -> None:
+    """A provider that no longer has a file we recorded (deleted, expired, a fresh emulator):
+    the dataset is uploaded again, once, and the job goes on."""
+    provider = FakeProvider()
+
+    async def scenario(rt: Runtime) -> None:
+        first = await new_job(rt)
+        await lifecycle.advance(rt, first.id)
+        recorded = (await reload(rt, first.id)).provider_file_id
+        provider.files.clear()  # the provider forgot every file
+        second = await new_job(rt)
+        async with rt.sessions.begin() as session:  # the same dataset as the first job
+            await repository.set_fields(
+                session, second.id, training_dataset_id=first.training_dataset_id
+            )
+        provider.create_error = gone()
+        await lifecycle.advance(rt, second.id)
+        job = await reload(rt, second.id)
+        assert job.status == "validating_files"
+        assert job.provider_file_id not in (None, recorded)
+        assert provider.calls.count("upload_file") == 2  # by the first job, then once again
+        async with rt.sessions() as session:
+            events = await repository.events_page(session, second.id, after_seq=0, limit=50)
+        [warning] = [e for e in events if e.type == "dataset.file_gone"]
+        assert (warning.level, warning.data) == (
+            "warning",
+            {"param": "training_file", "file_id": recorded},
+        )
+
+    run(clean, tmp_path, provider, scenario)
+
+
+def test_a_file_lost_twice_fails_the_job(clean: Backing, tmp_path: Path) -> None:
+    provider = FakeProvider()
+
+    async def refuse_twice(spec: JobSpec) -> RemoteJob:
+        provider.calls.append("create_job")
+        raise gone()
+
+    provider.create_job = refuse_twice  # type: ignore[method-assign]
+
+    async def scenario(rt: Runtime) -> None:
+        job = await new_job(rt)
+        await lifecycle.advance(rt, job.id)
+        failed = await reload(rt, job.id)
+        assert (failed.status, failed.error_code) == ("failed", "invalid_request_error")
+        assert provider.calls.count("create_job") == 2  # once, then once after re-uploading
 
     run(clean, tmp_path, provider, scenario)

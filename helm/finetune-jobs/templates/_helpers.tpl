@@ -168,6 +168,23 @@ key at all (azure-identity gets an Entra ID token instead).
 {{- end }}
 {{- end -}}
 
+{{/*
+The metrics token, api pods only (the only ones serving HTTP). With a ServiceMonitor the key
+must exist: a pod that cannot read it does not start, so a rollout stops on the missing key
+instead of every scrape failing with 404. Without one it is optional: a Prometheus of your own
+may still use it, and a Secret without it leaves /metrics answering 404.
+*/}}
+{{- define "ftjobs.metricsTokenEnv" -}}
+- name: FTJOBS_METRICS_TOKEN
+  valueFrom:
+    secretKeyRef:
+      name: {{ .Values.secret.name }}
+      key: {{ .Values.secret.keys.metricsToken }}
+      {{- if not .Values.metrics.serviceMonitor.enabled }}
+      optional: true
+      {{- end }}
+{{- end -}}
+
 {{/* True when the pods authenticate to Azure OpenAI with AKS workload identity. */}}
 {{- define "ftjobs.azureWorkloadIdentity" -}}
 {{- $azure := .Values.providers.azure -}}

@@ -7,7 +7,11 @@ share it as a library. What they need is re-exported here; everything else is in
 
 from __future__ import annotations
 
-from service.datasets.validator.convert.formats import SOURCE_FORMATS, SourceFormat
+from service.datasets.validator.convert.formats import (
+    FORMATS_BY_KIND,
+    SOURCE_FORMATS,
+    SourceFormat,
+)
 from service.datasets.validator.dataset.overlap import Overlap, find_overlap
 from service.datasets.validator.ingest import IngestResult, ingest_file
 from service.datasets.validator.reading.lines import BOM
@@ -20,6 +24,7 @@ from service.datasets.validator.report import (
 
 __all__ = [
     "BOM",
+    "FORMATS_BY_KIND",
     "SOURCE_FORMATS",
     "ConversionReport",
     "DatasetKind",

@@ -48,6 +48,7 @@ CODES: dict[str, tuple[Severity, str]] = {
     # Conversion (format other than openai).
     "unknown_format": ("error", "format=auto could not recognise the rows"),
     "row_not_converted": ("error", "a source row the converter could not carry over"),
+    "fields_dropped": ("warning", "source fields a converter has no place for, with row counts"),
     # Tools and tool calls.
     "invalid_tool": ("error", "a tool definition that is not {type: function, function: {...}}"),
     "invalid_tool_name": ("error", "a function name outside ^[a-zA-Z0-9_-]{1,64}$"),

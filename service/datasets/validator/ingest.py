@@ -88,7 +88,9 @@ def ingest_file(
     size = src.stat().st_size
     with src.open("rb") as f:
         if fmt != "openai":
-            conv = Conversion(f, fmt, on_chunk=_progress(progress), cap_per_code=cap_per_code)
+            conv = Conversion(
+                f, fmt, kind=kind, on_chunk=_progress(progress), cap_per_code=cap_per_code
+            )
             if not conv.passthrough:
                 return _converted(conv, dst, opts, size, n_epochs, workers)
             f.seek(0)
@@ -171,7 +173,7 @@ def _converted(
     agg = Aggregator(opts)
     detected = conv.detected or "unknown"
     if conv.detected is None:
-        _unknown_format(agg, conv)
+        _unknown_format(agg, opts.kind)
     lines = _blocks(conv.lines(), out)
     run_blocks(lines, agg, opts, size=size, workers=workers)
     for dropped in conv.report.dropped:
@@ -180,6 +182,7 @@ def _converted(
         agg.sink.add(issue(None, None, "row_not_converted", msg))
     uncounted = conv.report.dropped_total - len(conv.report.dropped)
     agg.sink.count_more("row_not_converted", "error", uncounted)
+    _dropped_fields(agg, conv)
     agg.finish(
         lines=conv.report.rows_out, size=out.bytes, bom=False, final_newline=True, n_epochs=n_epochs
     )
@@ -188,12 +191,31 @@ def _converted(
     return IngestResult(report, digest, out.bytes, report.stats.examples, detected, conv.report)
 
 
-def _unknown_format(agg: Aggregator, conv: Conversion) -> None:
-    msg = (
-        "could not detect the format: expected OpenAI DPO rows, TRL (prompt/chosen/rejected), "
-        "UltraFeedback (instruction/chosen_response/rejected_response), ShareGPT "
-        "(conversations/chosen/rejected) or HH-RLHF (chosen/rejected transcripts)"
+def _dropped_fields(agg: Aggregator, conv: Conversion) -> None:
+    """Said once for the file, in both reports: a field lost on every row is one finding."""
+    if not conv.dropped_fields:
+        return
+    named = ", ".join(
+        f"{name[:60]} ({rows} rows)" for name, rows in sorted(conv.dropped_fields.items())
     )
+    msg = (
+        f"the {conv.detected} conversion dropped fields an OpenAI DPO row has no place for: {named}"
+    )
+    agg.sink.add(issue(None, None, "fields_dropped", msg))
+    conv.report.notes.append(msg)
+
+
+# What format=auto looks for, per kind (the formats of FORMATS_BY_KIND).
+_EXPECTED: dict[DatasetKind, str] = {
+    "dpo": "OpenAI DPO rows, TRL (prompt/chosen/rejected), UltraFeedback "
+    "(instruction/chosen_response/rejected_response), ShareGPT (conversations/chosen/rejected) "
+    "or HH-RLHF (chosen/rejected transcripts)",
+    "sft": "OpenAI chat rows ({messages: [...]}), the one format of an SFT dataset",
+}
+
+
+def _unknown_format(agg: Aggregator, kind: DatasetKind) -> None:
+    msg = f"could not detect the format: expected {_EXPECTED[kind]}"
     agg.sink.add(issue(1, None, "unknown_format", msg))
     agg.not_jsonl = True  # no per-file "empty" finding on top of this one
 

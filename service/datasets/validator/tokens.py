@@ -121,7 +121,7 @@ def encoding() -> tiktoken.Encoding:
 class RowTokens(NamedTuple):
     input: int  # input messages + reply priming
     tools: int
-    outputs: tuple[int, ...]  # DPO: (preferred, non_preferred); SFT: ()
+    outputs: tuple[int, ...]  # DPO: (preferred, non_preferred); SFT: (assistant turns,)
 
     @property
     def total(self) -> int:
@@ -204,8 +204,19 @@ class TokenCounter:
                 self.message(row.non_preferred_output[0]),
             )
             return RowTokens(n, t, outs)
-        n, t = self._conversation(row.messages, row.tools)
-        return RowTokens(n, t, ())
+        return self._sft_row(row)
+
+    def _sft_row(self, row: SftRow) -> RowTokens:
+        """The assistant's turns are what SFT trains on: its output, as one sequence with the
+        rest (so the longest sequence is the whole conversation, as before)."""
+        n, t = self._conversation([], row.tools)
+        out = 0
+        for m in row.messages:
+            if m.role == "assistant":
+                out += self.message(m)
+            else:
+                n += self.message(m)
+        return RowTokens(n, t, (out,))
 
 
 _COUNTER: TokenCounter | None = None

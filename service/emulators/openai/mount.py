@@ -11,7 +11,7 @@ from service.emulators.openai.auth import AuthMiddleware
 from service.emulators.openai.faults import fault_error
 from service.emulators.openai.flavor import OPENAI
 from service.emulators.openai.webhooks import WebhookSender
-from service.emulators.openai_compat import routes
+from service.emulators.openai_compat import persist, routes
 from service.emulators.openai_compat.state import Emulator
 from service.emulators.runtime import Runtime
 
@@ -21,6 +21,7 @@ PATH = "/v1"
 def mount(runtime: Runtime) -> Mount:
     """A fresh OpenAI world on `runtime`, with the webhooks it sends when jobs finish."""
     emu = Emulator(runtime, OPENAI)
+    store = persist.open_store(emu, runtime.config.state_dir, "openai")
     webhooks = WebhookSender(emu)
 
     async def reset() -> None:
@@ -35,15 +36,19 @@ def mount(runtime: Runtime) -> Mount:
         reset=reset,
         middleware=[AuthMiddleware(emu)],
         dependencies=routes.dependencies(emu),
-        lifespan=lambda: _delivering(webhooks),
+        lifespan=lambda: _delivering(webhooks, store),
     )
 
 
 @contextlib.asynccontextmanager
-async def _delivering(webhooks: WebhookSender) -> AsyncIterator[None]:
-    """Webhooks go out on the app's event loop, so their client lives as long as the app."""
+async def _delivering(
+    webhooks: WebhookSender, store: persist.WorldStore | None
+) -> AsyncIterator[None]:
+    """Webhooks go out on the app's event loop, so their client lives as long as the app; the
+    world is saved while it serves if it has a store."""
     await webhooks.start()
     try:
-        yield
+        async with persist.keeping(store):
+            yield
     finally:
         await webhooks.aclose()

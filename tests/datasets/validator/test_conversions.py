@@ -427,3 +427,27 @@ def test_hh_rlhf_empty_reply_is_reported_on_its_line(tmp_path: Path) -> None:
     result = ingest_file(src, io.BytesIO(), fmt="auto", count_tokens=False)
     assert result.detected_format == "hh-rlhf"
     assert findings(result.report) == [(10, "empty_output")]
+
+
+def test_fields_a_converter_drops_are_named_once_with_their_row_count(tmp_path: Path) -> None:
+    rows = n_rows(TRL_STD)
+    for i, row in enumerate(rows):
+        row["loss_weight"] = 0.5
+        if i < 3:
+            row["id"] = i
+    src = tmp_path / "trl.jsonl"
+    src.write_bytes(jsonl(rows))
+    result = ingest_file(src, io.BytesIO(), fmt="trl", count_tokens=False)
+    assert result.report.valid
+    assert findings(result.report) == [(None, "fields_dropped")]
+    [warning] = result.report.warnings
+    assert "id (3 rows)" in warning.message and "loss_weight (10 rows)" in warning.message
+    assert result.conversion is not None and result.conversion.notes == [warning.message]
+
+
+def test_a_conversion_keeping_every_field_says_nothing_of_fields(tmp_path: Path) -> None:
+    src = tmp_path / "trl.jsonl"
+    src.write_bytes(jsonl(n_rows(TRL_STD)))
+    result = ingest_file(src, io.BytesIO(), fmt="trl", count_tokens=False)
+    assert result.report.counts_by_code == {}
+    assert result.conversion is not None and result.conversion.notes == []

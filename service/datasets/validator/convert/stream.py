@@ -11,7 +11,13 @@ from typing import BinaryIO
 
 import msgspec
 
-from service.datasets.validator.convert.formats import CONVERTERS, Converter, Drop, detect
+from service.datasets.validator.convert.formats import (
+    CONVERTERS,
+    READ_FIELDS,
+    Converter,
+    Drop,
+    detect,
+)
 from service.datasets.validator.reading.lines import BOM, DEFAULT_MAX_LINE
 from service.datasets.validator.reading.source_rows import (
     Container,
@@ -24,6 +30,8 @@ from service.datasets.validator.report import DEFAULT_CAP_PER_CODE, ConversionRe
 
 _ENCODER = msgspec.json.Encoder()
 _HEAD = 1 << 16
+# Field names come from the file: only this many distinct ones are tracked (and named).
+MAX_DROPPED_FIELDS = 20
 
 
 class Conversion:
@@ -34,6 +42,7 @@ class Conversion:
         src: BinaryIO,
         fmt: str,
         *,
+        kind: str = "dpo",
         max_line: int = DEFAULT_MAX_LINE,
         on_chunk: Callable[[bytes], None] | None = None,
         cap_per_code: int = DEFAULT_CAP_PER_CODE,
@@ -49,11 +58,15 @@ class Conversion:
             rows = jsonl_rows(src, max_line=max_line, on_chunk=on_chunk or _ignore)
         else:
             rows = json_rows(src, self.container, max_line=max_line, on_chunk=on_chunk or _ignore)
+        # Field -> rows it was dropped from, for fields the converter has no place for.
+        self.dropped_fields: dict[str, int] = {}
+        self.more_dropped_fields = False  # past MAX_DROPPED_FIELDS names
         self._rows = rows
         self._first = self._first_good(rows)
         self.detected: str | None = fmt
         if fmt == "auto":
-            self.detected = detect(self._first.value) if self._first is not None else None
+            first = self._first
+            self.detected = detect(first.value, kind) if first is not None else None
             self.report.source_format = self.detected or "unknown"
 
     def _first_good(self, rows: Iterator[SourceRow]) -> SourceRow | None:
@@ -92,7 +105,18 @@ class Conversion:
             self._drop(row, result.code, result.message)
             return
         self.report.rows_out += 1
+        self._count_dropped_fields(row.value)
         yield _ENCODER.encode(result) + b"\n"
+
+    def _count_dropped_fields(self, row: dict[str, object]) -> None:
+        read = READ_FIELDS.get(self.detected or "")
+        if read is None:
+            return
+        for name in sorted(row.keys() - read):
+            if name in self.dropped_fields or len(self.dropped_fields) < MAX_DROPPED_FIELDS:
+                self.dropped_fields[name] = self.dropped_fields.get(name, 0) + 1
+            else:
+                self.more_dropped_fields = True
 
     def _drop(self, row: SourceRow, code: str, message: str) -> None:
         rep = self.report
