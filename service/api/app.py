@@ -13,13 +13,13 @@ from litestar.di import Provide
 from litestar.enums import HttpMethod
 from litestar.middleware import DefineMiddleware
 from litestar.openapi import OpenAPIConfig
-from litestar.openapi.plugins import SwaggerRenderPlugin
 from litestar.openapi.spec import Components
 from litestar.types import ControllerRouterHandler
 
 from service.api.auth import provide_caller
 from service.api.datasets import DatasetController
 from service.api.deps import Resources, provide_after_commit, provide_session
+from service.api.docs import swagger_assets, swagger_page
 from service.api.health import live, ready
 from service.api.inputs import CheckedRequest, check_parameters
 from service.api.job_results import JobResultsController
@@ -27,6 +27,7 @@ from service.api.jobs import JobController
 from service.api.metrics import METRICS_SECURITY, METRICS_SECURITY_SCHEME, metrics
 from service.api.middleware import RequestContextMiddleware, new_http_metrics, start_edge, stop_edge
 from service.api.openai_webhooks import openai_webhook
+from service.api.openapi import ClosedStructSchemaPlugin, document_problems
 from service.api.ops import stats
 from service.api.pipelines import PipelineController
 from service.api.problems import EXCEPTION_HANDLERS
@@ -134,8 +135,9 @@ def create_app(settings: Settings, clock: Callable[[], datetime] = utc_now) -> L
             await res.reader.close()
             res.redis.close()
 
-    return Litestar(
-        route_handlers=ROUTES,
+    app = Litestar(
+        route_handlers=[*ROUTES, swagger_assets()],
+        plugins=[ClosedStructSchemaPlugin()],
         dependencies={
             "session": Provide(provide_session),
             "after_commit": Provide(provide_after_commit, sync_to_thread=False),
@@ -156,7 +158,9 @@ def create_app(settings: Settings, clock: Callable[[], datetime] = utc_now) -> L
             version="1",
             description=DESCRIPTION,
             path="/schema",
-            render_plugins=[SwaggerRenderPlugin()],
+            render_plugins=[swagger_page()],
             components=Components(security_schemes={METRICS_SECURITY: METRICS_SECURITY_SCHEME}),
         ),
     )
+    document_problems(app)
+    return app

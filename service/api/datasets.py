@@ -7,7 +7,7 @@ import io
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any, TypeAlias, get_args
 
 from litestar import Controller, Request, Response, delete, get, post
 from litestar.datastructures import State
@@ -16,13 +16,14 @@ from litestar.response import File
 
 from service.api.deps import Caller, Session, Then, resources, team_scope
 from service.api.idempotency import IDEMPOTENCY_KEY, run_once
-from service.api.pagination import DEFAULT_LIMIT, id_page
+from service.api.openapi import IDEMPOTENT, UPLOAD, problems, query_choice, upload_operation
+from service.api.pagination import DEFAULT_LIMIT, Limit, id_page
 from service.api.schemas import DatasetOut, Page, UploadOut, dataset_out, upload_out
 from service.api.uploads import Spooled, spool_body
 from service.blobstore import discard
 from service.datasets import service as datasets
 from service.datasets.service import UploadOptions
-from service.datasets.validator import SOURCE_FORMATS
+from service.datasets.validator import SOURCE_FORMATS, DatasetKind
 from service.db.models import Dataset
 from service.pipelines import service as pipelines
 
@@ -32,13 +33,25 @@ UPLOAD_DOC = (
     f"({', '.join(SOURCE_FORMATS)}; for sft only openai or auto, which detects OpenAI chat rows) "
     "as query parameters or form fields."
 )
+# Both are checked by the dataset service (a 422 naming the choices); these put them in the
+# OpenAPI document.
+UPLOAD_CHOICES = {"kind": get_args(DatasetKind), "format": SOURCE_FORMATS}
+KindQuery: TypeAlias = Annotated[str | None, query_choice(UPLOAD_CHOICES["kind"])]
+FormatQuery: TypeAlias = Annotated[str | None, query_choice(UPLOAD_CHOICES["format"])]
 
 
 class DatasetController(Controller):
     path = "/v1/datasets"
     tags = ["datasets"]
 
-    @post("/", request_max_body_size=None, status_code=201, description=UPLOAD_DOC)
+    @post(
+        "/",
+        request_max_body_size=None,
+        status_code=201,
+        description=UPLOAD_DOC,
+        responses=problems(UPLOAD, IDEMPOTENT),
+        operation_class=upload_operation(UPLOAD_DOC, UPLOAD_CHOICES),
+    )
     async def upload(
         self,
         request: Request[Any, Any, State],
@@ -46,8 +59,8 @@ class DatasetController(Controller):
         after_commit: Then,
         principal: Caller,
         name: FromQuery[str | None] = None,
-        kind: FromQuery[str | None] = None,
-        format: FromQuery[str | None] = None,
+        kind: KindQuery = None,
+        format: FormatQuery = None,
     ) -> Response[UploadOut]:
         """Validate and store a dataset: 201 when new; 200 when these bytes are already stored
         for your team as a dataset of this kind, answered as that dataset (its id and name; a
@@ -76,14 +89,21 @@ class DatasetController(Controller):
                 request, session, after_commit, principal.team, store, body=fingerprint
             )
 
-    @post("/validate", request_max_body_size=None, status_code=200, description=UPLOAD_DOC)
+    @post(
+        "/validate",
+        request_max_body_size=None,
+        status_code=200,
+        description=UPLOAD_DOC,
+        responses=problems(UPLOAD),
+        operation_class=upload_operation(UPLOAD_DOC, UPLOAD_CHOICES),
+    )
     async def validate(
         self,
         request: Request[Any, Any, State],
         principal: Caller,
         name: FromQuery[str | None] = None,
-        kind: FromQuery[str | None] = None,
-        format: FromQuery[str | None] = None,
+        kind: KindQuery = None,
+        format: FormatQuery = None,
     ) -> dict[str, Any]:
         """Validate (and convert) without storing anything: 200 with the report either way."""
         async with spooled_upload(request) as (spool, received, _):
@@ -94,7 +114,7 @@ class DatasetController(Controller):
         self,
         session: Session,
         principal: Caller,
-        limit: FromQuery[int] = DEFAULT_LIMIT,
+        limit: Limit = DEFAULT_LIMIT,
         cursor: FromQuery[str | None] = None,
     ) -> Page:
         """Your datasets, newest first."""
@@ -133,7 +153,7 @@ class DatasetController(Controller):
             media_type="application/jsonl",
         )
 
-    @delete("/{dataset_id:str}", status_code=204)
+    @delete("/{dataset_id:str}", status_code=204, responses=problems(409))
     async def delete_dataset(
         self,
         state: State,

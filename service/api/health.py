@@ -9,6 +9,7 @@ from litestar import Response, get
 from litestar.datastructures import State
 
 from service.api.deps import resources
+from service.api.openapi import problems
 from service.api.problems import problem
 from service.db.health import ping
 
@@ -21,7 +22,7 @@ async def live() -> dict[str, str]:
     return {"status": "ok"}
 
 
-@get("/health/ready", tags=["health"])
+@get("/health/ready", tags=["health"], responses=problems(503))
 async def ready(state: State) -> Response[Any]:
     """Database and Redis reachable (503 otherwise)."""
     res = resources(state)

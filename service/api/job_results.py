@@ -10,7 +10,7 @@ from litestar import Controller, get
 from litestar.params import FromPath, FromQuery
 
 from service.api.deps import Caller, Session, team_scope
-from service.api.pagination import DEFAULT_LIMIT, check_limit, seq_cursor, split_page
+from service.api.pagination import DEFAULT_LIMIT, Limit, check_limit, seq_cursor, split_page
 from service.api.schemas import Page
 from service.jobs import service as jobs
 
@@ -48,7 +48,7 @@ class JobResultsController(Controller):
         session: Session,
         principal: Caller,
         job_id: FromPath[str],
-        limit: FromQuery[int] = DEFAULT_LIMIT,
+        limit: Limit = DEFAULT_LIMIT,
         cursor: FromQuery[str | None] = None,
     ) -> Page:
         """Per-step training metrics (from metrics events while running, completed from the

@@ -13,8 +13,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from service.api.deps import AfterCommit, Caller, Session, Then, resources, team_scope
 from service.api.idempotency import run_once
 from service.api.inputs import check_choices
+from service.api.openapi import IDEMPOTENT, problems
 from service.api.pagination import (
     DEFAULT_LIMIT,
+    Limit,
     check_limit,
     id_page,
     seq_cursor,
@@ -33,7 +35,7 @@ class JobController(Controller):
     path = "/v1/jobs"
     tags = ["jobs"]
 
-    @post("/", status_code=202)
+    @post("/", status_code=202, responses=problems(422, IDEMPOTENT))
     async def create_job(
         self,
         request: Request[Any, Any, State],
@@ -63,7 +65,7 @@ class JobController(Controller):
 
         return await run_once(request, session, after_commit, principal.team, create, body=data)
 
-    @get("/")
+    @get("/", responses=problems(422))
     async def list_jobs(
         self,
         request: Request[Any, Any, State],
@@ -74,7 +76,7 @@ class JobController(Controller):
         dataset_id: FromQuery[str | None] = None,
         created_after: FromQuery[datetime | None] = None,
         created_before: FromQuery[datetime | None] = None,
-        limit: FromQuery[int] = DEFAULT_LIMIT,
+        limit: Limit = DEFAULT_LIMIT,
         cursor: FromQuery[str | None] = None,
     ) -> Page:
         """Jobs, newest first. Filters: `status` (repeatable), `provider`, `model`,
@@ -110,7 +112,7 @@ class JobController(Controller):
         session: Session,
         principal: Caller,
         job_id: FromPath[str],
-        limit: FromQuery[int] = DEFAULT_LIMIT,
+        limit: Limit = DEFAULT_LIMIT,
         cursor: FromQuery[str | None] = None,
     ) -> Page:
         """Our own transitions and the mirrored OpenAI events, oldest first."""
@@ -124,7 +126,7 @@ class JobController(Controller):
         page, next_cursor = split_page(rows, limit, lambda row: str(row.seq))
         return Page([event_out(row) for row in page], next_cursor)
 
-    @post("/{job_id:str}/cancel", status_code=202)
+    @post("/{job_id:str}/cancel", status_code=202, responses=problems(409))
     async def cancel_job(
         self,
         state: State,
@@ -139,7 +141,7 @@ class JobController(Controller):
         after_commit.then(resources(state).wakeups.advance_job, job.id)
         return job_out(job)
 
-    @post("/{job_id:str}/pause", status_code=202)
+    @post("/{job_id:str}/pause", status_code=202, responses=problems(409))
     async def pause_job(
         self,
         state: State,
@@ -151,7 +153,7 @@ class JobController(Controller):
         """Pause a running job at OpenAI (a worker carries it out); 409 unless running."""
         return await _request(state, session, after_commit, principal, job_id, "pause")
 
-    @post("/{job_id:str}/resume", status_code=202)
+    @post("/{job_id:str}/resume", status_code=202, responses=problems(409))
     async def resume_job(
         self,
         state: State,

@@ -42,7 +42,8 @@ from redis.asyncio import Redis as AsyncRedis
 
 from service import telemetry
 from service.api.deps import resources
-from service.api.problems import PROBLEM_JSON, Problem
+from service.api.openapi import Problem
+from service.api.problems import PROBLEM_JSON
 from service.jobs.states import JobStatus
 from service.ops import service as ops
 

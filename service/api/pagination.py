@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import re
 from collections.abc import Awaitable, Callable, Sequence
-from typing import Protocol, TypeVar
+from typing import Annotated, Protocol, TypeAlias, TypeVar
+
+from litestar.params import QueryParameter
 
 from service.api.schemas import Page
 from service.errors import FieldError, ServiceError
@@ -12,6 +14,8 @@ from service.errors import FieldError, ServiceError
 T = TypeVar("T")
 DEFAULT_LIMIT = 20
 MAX_LIMIT = 100
+# `?limit=`: the bounds are checked by check_limit (a 400 naming them), and documented here.
+Limit: TypeAlias = Annotated[int, QueryParameter(schema_extra={"minimum": 1, "maximum": MAX_LIMIT})]
 _ID_CURSOR = re.compile(r"^[a-z]{2,4}_[0-9A-HJKMNP-TV-Z]{26}$")
 # Sequences and steps are PostgreSQL integers. ASCII digits only: str.isdigit() and int() also
 # take other scripts' digits (and isdigit() takes "²", which int() refuses).

@@ -13,7 +13,8 @@ from litestar.params import FromPath, FromQuery, JSONBody
 from service.api.deps import Caller, Session, Then, resources, team_scope
 from service.api.idempotency import run_once
 from service.api.inputs import check_choices
-from service.api.pagination import DEFAULT_LIMIT, id_page
+from service.api.openapi import IDEMPOTENT, problems
+from service.api.pagination import DEFAULT_LIMIT, Limit, id_page
 from service.api.schemas import HyperparameterValue, Page
 from service.db.pipeline_models import Pipeline
 from service.pipelines import service as pipelines
@@ -84,7 +85,7 @@ class PipelineController(Controller):
     path = "/v1/pipelines"
     tags = ["pipelines"]
 
-    @post("/", status_code=202)
+    @post("/", status_code=202, responses=problems(422, IDEMPOTENT))
     async def create_pipeline(
         self,
         request: Request[Any, Any, State],
@@ -115,13 +116,13 @@ class PipelineController(Controller):
 
         return await run_once(request, session, after_commit, principal.team, create, body=data)
 
-    @get("/")
+    @get("/", responses=problems(422))
     async def list_pipelines(
         self,
         session: Session,
         principal: Caller,
         status: FromQuery[list[str] | None] = None,
-        limit: FromQuery[int] = DEFAULT_LIMIT,
+        limit: Limit = DEFAULT_LIMIT,
         cursor: FromQuery[str | None] = None,
     ) -> Page:
         """Pipelines, newest first; `status` (repeatable) filters."""
@@ -143,7 +144,7 @@ class PipelineController(Controller):
         """One pipeline: its status, both jobs, the final model, or which stage failed and why."""
         return pipeline_out(await pipelines.get(session, team_scope(principal), pipeline_id))
 
-    @post("/{pipeline_id:str}/cancel", status_code=202)
+    @post("/{pipeline_id:str}/cancel", status_code=202, responses=problems(409))
     async def cancel_pipeline(
         self,
         state: State,

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, get_args
 
@@ -17,7 +16,7 @@ from service.errors import FieldError, ServiceError
 
 log = logging.getLogger(__name__)
 PROBLEM_JSON = "application/problem+json"
-_TITLES = {
+TITLES = {
     400: "Bad request",
     401: "Unauthorized",
     403: "Forbidden",
@@ -32,17 +31,6 @@ _TITLES = {
 }
 
 
-@dataclass(frozen=True)
-class Problem:
-    """What `problem` renders, for the OpenAPI document of routes that declare their refusals
-    (`errors` and extra members are added only where they apply)."""
-
-    type: str
-    title: str
-    status: int
-    detail: str
-
-
 def problem(
     status: int,
     detail: str,
@@ -54,7 +42,7 @@ def problem(
 ) -> Response[dict[str, Any]]:
     body: dict[str, Any] = {
         "type": "about:blank",
-        "title": title or _TITLES.get(status, "Error"),
+        "title": title or TITLES.get(status, "Error"),
         "status": status,
         "detail": detail,
     }

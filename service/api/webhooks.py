@@ -15,7 +15,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from service.api.deps import Caller, Session, Then, resources, team_scope
 from service.api.idempotency import run_once
-from service.api.pagination import DEFAULT_LIMIT, check_limit, id_cursor, id_page, split_page
+from service.api.openapi import IDEMPOTENT, problems
+from service.api.pagination import DEFAULT_LIMIT, Limit, check_limit, id_cursor, id_page, split_page
 from service.api.schemas import Page
 from service.api.webhook_schemas import (
     DeliveryOut,
@@ -99,7 +100,7 @@ class WebhookEndpointController(Controller):
     path = "/v1/webhook-endpoints"
     tags = ["webhooks"]
 
-    @post("/", status_code=201, description=SIGNING_DOC)
+    @post("/", status_code=201, description=SIGNING_DOC, responses=problems(422, IDEMPOTENT))
     async def create_endpoint(
         self,
         request: Request[Any, Any, State],
@@ -139,7 +140,7 @@ class WebhookEndpointController(Controller):
         self,
         session: Session,
         principal: Caller,
-        limit: FromQuery[int] = DEFAULT_LIMIT,
+        limit: Limit = DEFAULT_LIMIT,
         cursor: FromQuery[str | None] = None,
     ) -> Page:
         """Your webhook endpoints, newest first (secrets are never shown again)."""
@@ -162,7 +163,7 @@ class WebhookEndpointController(Controller):
             await webhooks.get_endpoint(session, team_scope(principal), endpoint_id)
         )
 
-    @patch("/{endpoint_id:str}")
+    @patch("/{endpoint_id:str}", responses=problems(422))
     async def update_endpoint(
         self,
         state: State,
@@ -196,7 +197,7 @@ class WebhookEndpointController(Controller):
         """Delete the endpoint and its delivery log; nothing more is sent to it."""
         await webhooks.delete_endpoint(session, team_scope(principal), endpoint_id)
 
-    @post("/{endpoint_id:str}/rotate-secret", status_code=200)
+    @post("/{endpoint_id:str}/rotate-secret", status_code=200, responses=problems(422))
     async def rotate_secret(
         self,
         state: State,
@@ -216,7 +217,7 @@ class WebhookEndpointController(Controller):
         )
         return endpoint_with_secret(endpoint)
 
-    @post("/{endpoint_id:str}/test", status_code=202)
+    @post("/{endpoint_id:str}/test", status_code=202, responses=problems(409))
     async def send_test(
         self,
         state: State,
@@ -237,7 +238,7 @@ class WebhookEndpointController(Controller):
         session: Session,
         principal: Caller,
         endpoint_id: FromPath[str],
-        limit: FromQuery[int] = DEFAULT_LIMIT,
+        limit: Limit = DEFAULT_LIMIT,
         cursor: FromQuery[str | None] = None,
     ) -> Page:
         """Deliveries to this endpoint, newest first, each with every attempt: status code,
@@ -257,7 +258,7 @@ class WebhookDeliveryController(Controller):
     path = "/v1/webhook-deliveries"
     tags = ["webhooks"]
 
-    @post("/{delivery_id:str}/retry", status_code=202)
+    @post("/{delivery_id:str}/retry", status_code=202, responses=problems(409))
     async def retry_delivery(
         self,
         state: State,

@@ -38,8 +38,12 @@ def test_a_nul_in_any_path_parameter_is_400_naming_it(client: Client, keys: Keys
         for name in op.path_params:
             url = op.url(**{name: "job_%00"})
             response = send(client, keys.team_a, op, url)
-            error = first_error(response)
             checked += 1
+            if op.method == "HEAD":  # no body to name it (the static assets answer HEAD)
+                if response.status_code != 400:
+                    wrong.append(f"{op.method} {url}: {response.status_code}")
+                continue
+            error = first_error(response)
             if not error or (error["code"], error["path"]) != (
                 "invalid_path_parameter",
                 f"/{name}",

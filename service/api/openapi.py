@@ -1,0 +1,174 @@
+"""What the OpenAPI document says, beyond what Litestar reads off the handlers' signatures.
+
+Other teams generate clients from /schema/openapi.json, so it must list every status a route can
+answer, each error as the problem+json body it is. Most of that follows from a handler's
+signature (`document_problems`): authenticated routes answer 401/429/503, routes with a path
+parameter 404, routes with a JSON body 413. What only the domain knows (a 409 on a conflict, a 422
+on invalid input, 413/415 on uploads) is declared at the route with `responses=problems(...)`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import msgspec
+from litestar import Litestar
+
+# Litestar's own schema for msgspec structs (not exported): ours only adds to it.
+from litestar._openapi.schema_generation.plugins.struct import StructSchemaPlugin
+from litestar.handlers import HTTPRouteHandler
+from litestar.openapi.datastructures import ResponseSpec
+from litestar.openapi.spec import (
+    OpenAPIFormat,
+    OpenAPIMediaType,
+    OpenAPIType,
+    Operation,
+    RequestBody,
+    Schema,
+)
+from litestar.params import QueryParameter
+from litestar.routes import HTTPRoute
+from litestar.typing import FieldDefinition
+
+from service.api.problems import PROBLEM_JSON, TITLES
+from service.api.uploads import FORM_FIELDS
+
+
+class ProblemFieldError(msgspec.Struct):
+    """One thing wrong with the request, and where: a line of an upload or a JSON Pointer."""
+
+    code: str
+    message: str
+    line: int | None = None
+    path: str | None = None
+
+
+class Problem(msgspec.Struct):
+    """RFC 9457 problem details: every error this API answers. Extension members (such as
+    `checks` of /health/ready) may be added, so unknown fields are allowed."""
+
+    type: str
+    title: str
+    status: int
+    detail: str
+    errors: list[ProblemFieldError] = msgspec.field(default_factory=list)
+
+
+# Every route: NUL characters in path or query parameters, and Litestar's own parameter checks.
+ANY_ROUTE = (400,)
+# The `principal` dependency: a key looked up in the database (401; 503 when it is down), then
+# the key's rate limit (429).
+AUTHENTICATED = (401, 429, 503)
+# A database session: the database may be unreachable for a moment.
+DATABASE = (503,)
+# A resource named in the path: missing, or another team's.
+NAMED = (404,)
+# A JSON body: larger than the app's request_max_body_size.
+JSON_BODY = (413,)
+# An upload (service.api.uploads): too large, not JSONL or multipart, or invalid options.
+UPLOAD = (413, 415, 422)
+# A create that takes an Idempotency-Key (service.api.idempotency): the key in flight or reused
+# with another body is 409, 422 when the key itself is malformed.
+IDEMPOTENT = (409, 422)
+
+
+def problem_response(status: int) -> ResponseSpec:
+    return ResponseSpec(
+        data_container=Problem,
+        media_type=PROBLEM_JSON,
+        description=TITLES.get(status, "Error"),
+        generate_examples=False,
+    )
+
+
+def problems(*groups: int | Iterable[int]) -> dict[int, ResponseSpec]:
+    """The `responses=` of a route: a problem+json response for each status named."""
+    statuses: set[int] = set()
+    for group in groups:
+        statuses.update([group] if isinstance(group, int) else group)
+    return {status: problem_response(status) for status in sorted(statuses)}
+
+
+def derived_statuses(handler: HTTPRouteHandler, route: HTTPRoute) -> set[int]:
+    """What a handler can answer, read off its signature and its route."""
+    fields = handler.parsed_fn_signature.parameters
+    statuses = set(ANY_ROUTE)
+    if "principal" in fields:
+        statuses.update(AUTHENTICATED)
+    if "session" in fields:
+        statuses.update(DATABASE)
+    if route.path_parameters:
+        statuses.update(NAMED)
+    if "data" in fields:
+        statuses.update(JSON_BODY)
+    return statuses
+
+
+def document_problems(app: Litestar) -> None:
+    """Give every handler the problem+json responses it can answer, on top of those it
+    declares. Runs before the document is first built (Litestar builds it on first request)."""
+    for route in app.routes:
+        if not isinstance(route, HTTPRoute):
+            continue
+        for handler in route.route_handlers:
+            if not handler.resolve_include_in_schema():
+                continue
+            declared = dict(handler.responses or {})
+            derived = problems(derived_statuses(handler, route))
+            handler.responses = {**derived, **declared}
+
+
+class ClosedStructSchemaPlugin(StructSchemaPlugin):
+    """msgspec structs that refuse unknown fields say so: `additionalProperties: false` (a
+    generated client must not invent an `additional_properties` bag the API would refuse)."""
+
+    def is_plugin_supported_field(self, field_definition: FieldDefinition) -> bool:
+        return super().is_plugin_supported_field(field_definition) and bool(
+            field_definition.type_.__struct_config__.forbid_unknown_fields
+        )
+
+    def to_openapi_schema(self, field_definition: FieldDefinition, schema_creator: Any) -> Schema:
+        schema = super().to_openapi_schema(field_definition, schema_creator)
+        schema.additional_properties = False
+        return schema
+
+
+def query_choice(choices: Sequence[str]) -> QueryParameter:
+    """An optional query string that must be one of `choices`. The handler (or the domain)
+    still checks the value and answers 422 naming the choices; this puts them in the
+    document. The schema is the plain string enum: left out, the parameter is None."""
+    return QueryParameter(
+        schema_extra={"enum": list(choices), "type": OpenAPIType.STRING, "one_of": None}
+    )
+
+
+def upload_body(description: str, choices: Mapping[str, Sequence[str]]) -> RequestBody:
+    """The upload routes read their body as a stream (service.api.uploads), so Litestar sees
+    no `data` to describe: raw JSONL, or a form with the file as `file` and the options as
+    fields (`choices`: the values an option may take). The other JSONL media types the route
+    accepts are left to the description: one raw body is enough for a client."""
+    binary = Schema(type=OpenAPIType.STRING, format=OpenAPIFormat.BINARY)
+    fields = {
+        name: Schema(type=OpenAPIType.STRING, enum=list(choices[name]) if name in choices else None)
+        for name in FORM_FIELDS
+    }
+    form = Schema(type=OpenAPIType.OBJECT, properties={"file": binary, **fields}, required=["file"])
+    content = {
+        "application/jsonl": OpenAPIMediaType(schema=binary),
+        "multipart/form-data": OpenAPIMediaType(schema=form),
+    }
+    return RequestBody(content=content, description=description, required=True)
+
+
+def upload_operation(description: str, choices: Mapping[str, Sequence[str]]) -> type[Operation]:
+    """An `operation_class=` for an upload route: its Operation with the upload's body."""
+    body = upload_body(description, choices)
+
+    @dataclass
+    class UploadOperation(Operation):
+        def __post_init__(self) -> None:
+            self.request_body = body
+
+    return UploadOperation
