@@ -14,6 +14,7 @@ from pathlib import Path
 
 import msgspec
 
+from service.datasets.validator.acceptance.verdict import AcceptanceSink
 from service.datasets.validator.codes import issue
 from service.datasets.validator.reading.lines import LineReader, LongLine, RangeFile
 from service.datasets.validator.report import DEFAULT_CAP_PER_CODE, DatasetKind, Issue, IssueSink
@@ -87,6 +88,11 @@ class BlockResult:
     tool_tokens: int = 0
     max_tokens: int = 0
     max_line: int | None = None
+    # The longest training sequence (input + tools + the longer output; SFT: the whole
+    # conversation), which a provider's per-model sequence limit is about.
+    max_sequence: int = 0
+    max_sequence_line: int | None = None
+    acceptance: AcceptanceSink = field(default_factory=lambda: AcceptanceSink(0))
     # Row keys hash strings with this process's hash secret: blocks are only comparable
     # with blocks whose probe is equal (see row.keys).
     probe: int = field(default_factory=key_probe)
@@ -107,6 +113,9 @@ class BlockResult:
         self.tool_tokens += later.tool_tokens
         if later.max_tokens > self.max_tokens:
             self.max_tokens, self.max_line = later.max_tokens, later.max_line
+        if later.max_sequence > self.max_sequence:
+            self.max_sequence, self.max_sequence_line = later.max_sequence, later.max_sequence_line
+        self.acceptance.merge(later.acceptance)
 
     def shift(self, offset: int) -> None:
         """Renumber lines: a range is validated with lines counted from 1."""
@@ -118,6 +127,9 @@ class BlockResult:
             self.first_crlf += offset
         if self.max_line is not None:
             self.max_line += offset
+        if self.max_sequence_line is not None:
+            self.max_sequence_line += offset
+        self.acceptance.shift(offset)
 
 
 BLANK_MESSAGE = "blank line: JSONL has one object per line; remove it"
@@ -130,7 +142,7 @@ def replace_line(item: Issue, offset: int) -> Issue:
 
 def process_range(path: Path, start: int, end: int, opts: Options) -> BlockResult:
     """Validate the lines that start in bytes [start, end) of `path`, numbered from 1."""
-    total = BlockResult(IssueSink(opts.cap_per_code))
+    total = _new_result(opts)
     with path.open("rb") as f:
         reader = LineReader(RangeFile(f, start, end), max_line=opts.max_line, strip_bom=start == 0)
         for item in reader.batches():
@@ -145,6 +157,10 @@ def process_range(path: Path, start: int, end: int, opts: Options) -> BlockResul
     return total
 
 
+def _new_result(opts: Options) -> BlockResult:
+    return BlockResult(IssueSink(opts.cap_per_code), acceptance=AcceptanceSink(opts.cap_per_code))
+
+
 def process_block(data: bytes, first_line: int, opts: Options) -> BlockResult:
     raws = data.split(b"\n")
     if raws and not raws[-1]:
@@ -153,7 +169,7 @@ def process_block(data: bytes, first_line: int, opts: Options) -> BlockResult:
 
 
 def process_lines(raws: list[bytes], first_line: int, opts: Options) -> BlockResult:
-    result = BlockResult(IssueSink(opts.cap_per_code))
+    result = _new_result(opts)
     counter = shared_counter() if opts.count_tokens else None
     sink, keys, kind, max_line = result.sink, result.keys, opts.kind, opts.max_line
     longer = 0
@@ -172,9 +188,10 @@ def process_lines(raws: list[bytes], first_line: int, opts: Options) -> BlockRes
         if len(raw) > max_line:
             sink.add(long_line_issue(line, len(raw), max_line))
             continue
-        issues, row, facts = validate_line(raw, line, kind)
+        issues, row, facts, as_written = validate_line(raw, line, kind)
         for item in issues:
             sink.add(item)
+        result.acceptance.judge(raw, line, kind, row if as_written else None)
         if facts is not None:
             keys.append(line, facts)
             longer += facts.preferred_chars > facts.non_preferred_chars
@@ -198,6 +215,8 @@ def _count(
     if total > result.max_tokens:
         result.max_tokens, result.max_line = total, line
     longest = tokens.longest_sequence
+    if longest > result.max_sequence:
+        result.max_sequence, result.max_sequence_line = longest, line
     if longest > opts.example_limit:
         msg = (
             f"the example is {longest:,} tokens (input + tools + longest output), over the "

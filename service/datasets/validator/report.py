@@ -38,6 +38,10 @@ class DatasetStats(msgspec.Struct):
     tool_tokens: int = 0
     max_example_tokens: int = 0
     max_example_line: int | None = None
+    # The longest training sequence in tokens (DPO: input + tools + the longer output; SFT:
+    # the whole conversation) and its line: what a model's maximum sequence length limits.
+    max_sequence_tokens: int = 0
+    max_sequence_line: int | None = None
     n_epochs: int = 0
     estimated_trained_tokens: int = 0
     pairs_compared: int = 0
@@ -45,6 +49,21 @@ class DatasetStats(msgspec.Struct):
     # Share of pairs whose preferred output is longer (characters): DPO learns "longer is
     # better" when this is far from 0.5.
     preferred_longer_share: float | None = None
+
+
+class ProviderProblem(msgspec.Struct, frozen=True):
+    line: int | None  # None: the file as a whole (too few examples)
+    path: str | None  # JSON Pointer in the line; None: the whole line
+    message: str
+
+
+class ProviderVerdict(msgspec.Struct):
+    """Whether a provider would accept the file, and if not why: the first thing it refuses
+    in each refused row, in file order (capped), and the exact count."""
+
+    accepted: bool
+    problems_total: int
+    problems: list[ProviderProblem]
 
 
 class ValidationReport(msgspec.Struct):
@@ -59,6 +78,8 @@ class ValidationReport(msgspec.Struct):
     profile: str = "openai"
     detected_format: str = "openai"
     cap_per_code: int = DEFAULT_CAP_PER_CODE
+    # Every known provider's verdict (openai, azure, together), by name.
+    providers: dict[str, ProviderVerdict] = msgspec.field(default_factory=dict)
 
 
 class DroppedRow(msgspec.Struct, frozen=True):
@@ -118,7 +139,12 @@ class IssueSink:
             self.totals[severity] += n
 
     def report(
-        self, stats: DatasetStats, *, kind: DatasetKind, detected_format: str
+        self,
+        stats: DatasetStats,
+        *,
+        kind: DatasetKind,
+        detected_format: str,
+        providers: dict[str, ProviderVerdict] | None = None,
     ) -> ValidationReport:
         kept = sorted(self.kept, key=_line_key)
         return ValidationReport(
@@ -132,6 +158,7 @@ class IssueSink:
             kind=kind,
             detected_format=detected_format,
             cap_per_code=self.cap,
+            providers=providers or {},
         )
 
 

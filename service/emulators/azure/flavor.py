@@ -40,4 +40,6 @@ AZURE = Flavor(
     base_model=base_model,
     keeps_metadata=False,
     extra_fields={FIELD: parse_training_type},
+    # Azure documents outputs of one or more assistant or tool messages
+    dpo_outputs="assistant_and_tool",
 )

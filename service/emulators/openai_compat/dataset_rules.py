@@ -2,22 +2,31 @@
 
 A bad file does not fail the create call: it fails the job, with OpenAI's codes and wording
 (reference §6.4). Rules: at least 10 examples; DPO lines are `{input: {messages}, preferred_output,
-non_preferred_output}` with one assistant message per output; SFT lines are `{messages}` ending in
-an assistant message.
+non_preferred_output}` whose input roles are system, user, assistant, tool or function, with one
+assistant message per output whose content is a string (text parts are refused: OpenAI's DPO
+takes text, written as a string) and whose keys are role, content, name and tool_calls; Azure's
+outputs may hold several messages, assistant or tool, at least one from the assistant
+(`OutputRule`). SFT lines are `{messages}` ending in an assistant message. The service's
+validator states the same rules (its per-provider verdict); a test keeps the two in agreement.
 """
 
 from __future__ import annotations
 
 import io
 from collections.abc import Iterator
-from typing import Any
+from typing import Any, Literal
 
 import msgspec
 
 from service.emulators.openai_compat.records import DatasetReport
 
 MIN_EXAMPLES = 10
-ROLES = frozenset({"system", "developer", "user", "assistant", "tool", "function"})
+ROLES = frozenset({"system", "user", "assistant", "tool", "function"})
+OUTPUT_KEYS = frozenset({"role", "content", "name", "tool_calls"})
+AZURE_OUTPUT_KEYS = OUTPUT_KEYS | {"tool_call_id"}
+# OpenAI: each output is exactly one assistant message; Azure: one or more assistant or tool
+# messages, at least one from the assistant.
+OutputRule = Literal["one_assistant", "assistant_and_tool"]
 SPECIAL_TOKENS = ("<|endoftext|>", "<|fim_prefix|>", "<|fim_middle|>", "<|fim_suffix|>")
 
 
@@ -40,7 +49,14 @@ class _LineError(Exception):
         self.file_format = file_format  # newer wording, code invalid_file_format
 
 
-def check_dataset(content: bytes, *, method: str, file_id: str, param: str) -> DatasetReport:
+def check_dataset(
+    content: bytes,
+    *,
+    method: str,
+    file_id: str,
+    param: str,
+    outputs: OutputRule = "one_assistant",
+) -> DatasetReport:
     """Validate a whole file for `method`; raise DatasetError on the first problem."""
     kind = "training" if param == "training_file" else "validation"
     count = sum(1 for _ in _lines(content))
@@ -55,11 +71,22 @@ def check_dataset(content: bytes, *, method: str, file_id: str, param: str) -> D
     for number, line in enumerate(_lines(content), start=1):
         try:
             example = _parse(line)
-            _check_example(example, method=method, file_id=file_id)
+            _check_example(example, method=method, file_id=file_id, outputs=outputs)
         except _LineError as exc:
             raise _as_dataset_error(exc, number, kind, param) from None
         words += count_words(example)
     return DatasetReport(examples=count, words=words)
+
+
+def example_problem(
+    line: bytes, *, method: str, outputs: OutputRule = "one_assistant"
+) -> str | None:
+    """What the check says about one non-blank line (numbered 1), or None when it passes."""
+    try:
+        _check_example(_parse(line), method=method, file_id="file-x", outputs=outputs)
+    except _LineError as exc:
+        return exc.detail.replace("{n}", "1")
+    return None
 
 
 def _as_dataset_error(exc: _LineError, number: int, kind: str, param: str) -> DatasetError:
@@ -90,9 +117,11 @@ def _parse(line: bytes) -> dict[str, Any]:
     return value
 
 
-def _check_example(example: dict[str, Any], *, method: str, file_id: str) -> None:
+def _check_example(
+    example: dict[str, Any], *, method: str, file_id: str, outputs: OutputRule
+) -> None:
     if method == "dpo":
-        _check_dpo(example, file_id)
+        _check_dpo(example, file_id, outputs)
     else:
         _check_chat(example)
     for text in _strings(example):
@@ -103,7 +132,7 @@ def _check_example(example: dict[str, Any], *, method: str, file_id: str) -> Non
                 )
 
 
-def _check_dpo(example: dict[str, Any], file_id: str) -> None:
+def _check_dpo(example: dict[str, Any], file_id: str, outputs: OutputRule) -> None:
     if "messages" in example and "input" not in example:
         raise _LineError(
             f"Input file {file_id} is in the fine-tune-chat format, but the specified fine-tuning "
@@ -117,7 +146,10 @@ def _check_dpo(example: dict[str, Any], file_id: str) -> None:
         raise _LineError("Example {n}, 'input' must be an object.")
     _check_messages(source.get("messages"), "input.messages")
     for key in ("preferred_output", "non_preferred_output"):
-        _check_output(example[key], key)
+        if outputs == "one_assistant":
+            _check_output(example[key], key)
+        else:
+            _check_azure_output(example[key], key)
 
 
 def _check_output(value: Any, key: str) -> None:
@@ -126,9 +158,26 @@ def _check_output(value: Any, key: str) -> None:
     message = value[0]
     if message.get("role") != "assistant":
         raise _LineError(f"Example {{n}}, '{key}' must be a message with role 'assistant'.")
+    _check_output_message(message, key, OUTPUT_KEYS)
+
+
+def _check_azure_output(value: Any, key: str) -> None:
+    if not isinstance(value, list) or not value:
+        raise _LineError(f"Example {{n}}, '{key}' must be a list of at least one message.")
+    for message in value:
+        if not isinstance(message, dict):
+            raise _LineError(f"Example {{n}}, '{key}' must hold messages (objects).")
+        if message.get("role") not in ("assistant", "tool"):
+            raise _LineError(f"Example {{n}}, '{key}' messages must have role assistant or tool.")
+        _check_output_message(message, key, AZURE_OUTPUT_KEYS)
+    if not any(message["role"] == "assistant" for message in value):
+        raise _LineError(f"Example {{n}}, '{key}' must hold an assistant message.")
+
+
+def _check_output_message(message: dict[str, Any], key: str, allowed: frozenset[str]) -> None:
     if not isinstance(message.get("content"), str):
         raise _LineError(f"Example {{n}}, '{key}' message content must be a string.")
-    extras = sorted(set(message) - {"role", "content", "name"})
+    extras = sorted(set(message) - allowed)
     if extras:
         raise _LineError(f'Example {{n}} contains an extra "{extras[0]}".', file_format=True)
 

@@ -16,6 +16,7 @@ from typing import Any, TypeAlias
 
 from service.emulators.config import RuntimeSettings
 from service.emulators.errors import APIError
+from service.emulators.openai_compat.dataset_rules import OutputRule
 from service.emulators.openai_compat.ids import CompatIds
 
 SFT = frozenset({"supervised"})
@@ -47,3 +48,5 @@ class Flavor:
     keeps_metadata: bool = True  # False: `metadata` is accepted, then dropped (null on the job)
     extra_fields: Mapping[str, ParseField] = field(default_factory=dict)
     refuse_create: RefuseCreate = _never_refuse
+    # what a DPO example's outputs may hold (the file check while validating_files)
+    dpo_outputs: OutputRule = "one_assistant"

@@ -10,7 +10,7 @@ import asyncio
 from concurrent.futures import Future as ThreadFuture
 from typing import TypeAlias
 
-from service.emulators.openai_compat.dataset_rules import DatasetError, check_dataset
+from service.emulators.openai_compat.dataset_rules import DatasetError, OutputRule, check_dataset
 from service.emulators.openai_compat.records import DatasetReport
 
 Key: TypeAlias = tuple[str, str, str]  # file id, method, param
@@ -18,16 +18,17 @@ Outcome: TypeAlias = DatasetReport | DatasetError
 INLINE_BYTES = 1024 * 1024  # smaller files are checked on the spot
 
 
-def _check(content: bytes, key: Key) -> Outcome:
+def _check(content: bytes, key: Key, outputs: OutputRule) -> Outcome:
     file_id, method, param = key
     try:
-        return check_dataset(content, method=method, file_id=file_id, param=param)
+        return check_dataset(content, method=method, file_id=file_id, param=param, outputs=outputs)
     except DatasetError as exc:
         return exc
 
 
 class ReportCache:
-    def __init__(self) -> None:
+    def __init__(self, outputs: OutputRule = "one_assistant") -> None:
+        self._outputs = outputs  # the world's rule for DPO outputs (its flavor's)
         self._done: dict[Key, Outcome] = {}
         self._running: dict[Key, asyncio.Future[Outcome]] = {}
 
@@ -40,9 +41,9 @@ class ReportCache:
         except RuntimeError:
             loop = None
         if loop is None or len(content) < INLINE_BYTES:
-            self._done[key] = _check(content, key)
+            self._done[key] = _check(content, key, self._outputs)
             return
-        future = loop.run_in_executor(None, _check, content, key)
+        future = loop.run_in_executor(None, _check, content, key, self._outputs)
         self._running[key] = future
         future.add_done_callback(lambda done: self._finish(key, done))
 

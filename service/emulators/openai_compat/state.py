@@ -33,7 +33,8 @@ class Emulator:
         self.flavor = flavor
         self.config = runtime.config
         self.listeners: list[TerminalListener] = []
-        self.reports = ReportCache()  # dataset checks, by (file id, method, param)
+        # dataset checks, by (file id, method, param), with the flavor's rule for outputs
+        self.reports = ReportCache(flavor.dpo_outputs)
         self.reset()
 
     def __deepcopy__(self, memo: dict[int, object]) -> Emulator:

@@ -2,11 +2,19 @@
 
 from __future__ import annotations
 
+from service.datasets.validator.acceptance.rules import PROVIDERS
+from service.datasets.validator.acceptance.verdict import AcceptanceSink
 from service.datasets.validator.blocks import BlockResult, Options, RowKeys, long_line_issue
 from service.datasets.validator.codes import issue
 from service.datasets.validator.dataset.cycles import PreferenceGraphs
 from service.datasets.validator.dataset.dedup import SeenTable
-from service.datasets.validator.report import DatasetStats, IssueSink, ValidationReport
+from service.datasets.validator.report import (
+    DatasetStats,
+    IssueSink,
+    ProviderProblem,
+    ProviderVerdict,
+    ValidationReport,
+)
 from service.datasets.validator.tokens import default_epochs
 
 MIN_EXAMPLES = 10
@@ -23,6 +31,7 @@ class Aggregator:
     def __init__(self, opts: Options) -> None:
         self.opts = opts
         self.sink = IssueSink(opts.cap_per_code)
+        self.acceptance = AcceptanceSink(opts.cap_per_code)
         self.stats = DatasetStats(tokens_counted=opts.count_tokens)
         self._pairs = SeenTable()
         self._prompts = SeenTable()
@@ -34,6 +43,7 @@ class Aggregator:
         self._first_crlf: int | None = None
         self._limit_reported = False
         self.not_jsonl = False
+        self._bom = False
         self.lines = 0
         self._probe: int | None = None
 
@@ -53,6 +63,9 @@ class Aggregator:
         s.tool_tokens += r.tool_tokens
         if r.max_tokens > s.max_example_tokens:
             s.max_example_tokens, s.max_example_line = r.max_tokens, r.max_line
+        if r.max_sequence > s.max_sequence_tokens:
+            s.max_sequence_tokens, s.max_sequence_line = r.max_sequence, r.max_sequence_line
+        self.acceptance.merge(r.acceptance)
         self._crlf += r.crlf
         if self._first_crlf is None:
             self._first_crlf = r.first_crlf
@@ -115,6 +128,7 @@ class Aggregator:
     ) -> DatasetStats:
         s = self.stats
         s.lines, s.bytes = lines, size
+        self._bom = bom
         s.distinct_prompts = self._prompts.count
         self._cycle_findings()
         self._file_findings(bom=bom, final_newline=final_newline)
@@ -158,4 +172,15 @@ class Aggregator:
             self.sink.add(issue(line, None, code, message))
 
     def report(self, detected_format: str) -> ValidationReport:
-        return self.sink.report(self.stats, kind=self.opts.kind, detected_format=detected_format)
+        return self.sink.report(
+            self.stats,
+            kind=self.opts.kind,
+            detected_format=detected_format,
+            providers=self._verdicts(),
+        )
+
+    def _verdicts(self) -> dict[str, ProviderVerdict]:
+        if self.not_jsonl:  # not JSON Lines: no provider reads it as a file of examples
+            problem = ProviderProblem(1, None, "the file holds no JSON Lines examples to judge")
+            return {p: ProviderVerdict(False, 1, [problem]) for p in PROVIDERS}
+        return self.acceptance.verdicts(self.stats.examples, bom=self._bom)

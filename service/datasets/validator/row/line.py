@@ -35,6 +35,9 @@ class LineResult(NamedTuple):
     issues: list[Issue]
     row: Row | None  # the typed row when it is structurally valid (semantic errors allowed)
     facts: RowFacts | None
+    # The typed row is the line as written: it decoded straight into the structs (the slow
+    # path's row has the unknown keys the walk removed taken out, so it is not).
+    as_written: bool = False
 
 
 def validate_line(raw: bytes, line: int, kind: DatasetKind, *, plain: bool = True) -> LineResult:
@@ -52,11 +55,13 @@ def validate_line(raw: bytes, line: int, kind: DatasetKind, *, plain: bool = Tru
         if slow is None:
             return LineResult(issues, None, None)
         row = slow
+        as_written = False
     else:
+        as_written = True
         if plain and type(row) is DpoRow:
             facts = plain_facts(row, raw)
             if facts is not None:
-                return LineResult(issues, row, facts)
+                return LineResult(issues, row, facts, as_written=True)
         dup = check_duplicate_keys(raw, row_keys(row), line)
         if dup is not None:
             issues.append(dup)
@@ -64,7 +69,7 @@ def validate_line(raw: bytes, line: int, kind: DatasetKind, *, plain: bool = Tru
     facts = (
         check_dpo(row, line, issues) if isinstance(row, DpoRow) else check_sft(row, line, issues)
     )
-    return LineResult(issues, row, facts)
+    return LineResult(issues, row, facts, as_written)
 
 
 def _slow_path(raw: bytes, line: int, kind: DatasetKind, issues: list[Issue]) -> Row | None:
