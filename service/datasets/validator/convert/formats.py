@@ -266,7 +266,10 @@ def hh_turns(text: object) -> list[Json] | Drop:
 
 
 def _message(m: object) -> Json | Drop:
-    """A chat message with OpenAI keys only; `value` text parts become `text` parts."""
+    """A chat message with OpenAI keys only, its content a string when it is text: every
+    provider takes a string, while content parts are refused in outputs by OpenAI and Together.
+    Text parts (`text`, or LLaMA-Factory's `value`) are joined; a list holding anything else
+    (an image) is kept as parts, for the validator to name."""
     if not isinstance(m, dict) or "role" not in m:
         return Drop("not_converted", "a message must be an object with a role")
     out: Json = {
@@ -274,7 +277,9 @@ def _message(m: object) -> Json | Drop:
     }
     content = m.get("content")
     if isinstance(content, list):
-        out["content"] = [_part(p) for p in content]
+        parts = [_part(p) for p in content]
+        texts = [_text_of(p) for p in parts]
+        out["content"] = "".join(t for t in texts if t is not None) if None not in texts else parts
     return out
 
 
@@ -282,6 +287,13 @@ def _part(p: object) -> object:
     if isinstance(p, dict) and p.get("type") == "text" and "text" not in p and "value" in p:
         return {"type": "text", "text": p["value"]}
     return p
+
+
+def _text_of(part: object) -> str | None:
+    """The text of a text part; None for anything else."""
+    if isinstance(part, dict) and part.get("type") == "text" and isinstance(part.get("text"), str):
+        return part["text"]
+    return None
 
 
 # The source fields each converter reads; any other field of a converted row has no place in an
