@@ -7,6 +7,7 @@ share it as a library. What they need is re-exported here; everything else is in
 
 from __future__ import annotations
 
+from service.datasets.validator.acceptance.rules import PROVIDERS, Provider
 from service.datasets.validator.convert.formats import (
     FORMATS_BY_KIND,
     SOURCE_FORMATS,
@@ -19,18 +20,24 @@ from service.datasets.validator.report import (
     ConversionReport,
     DatasetKind,
     Issue,
+    ProviderProblem,
+    ProviderVerdict,
     ValidationReport,
 )
 
 __all__ = [
     "BOM",
     "FORMATS_BY_KIND",
+    "PROVIDERS",
     "SOURCE_FORMATS",
     "ConversionReport",
     "DatasetKind",
     "IngestResult",
     "Issue",
     "Overlap",
+    "Provider",
+    "ProviderProblem",
+    "ProviderVerdict",
     "SourceFormat",
     "ValidationReport",
     "find_overlap",

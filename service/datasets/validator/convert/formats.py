@@ -291,8 +291,9 @@ def _part(p: object) -> object:
 
 def _text_of(part: object) -> str | None:
     """The text of a text part; None for anything else."""
-    if isinstance(part, dict) and part.get("type") == "text" and isinstance(part.get("text"), str):
-        return part["text"]
+    if isinstance(part, dict) and part.get("type") == "text":
+        text = part.get("text")
+        return text if isinstance(text, str) else None
     return None
 
 

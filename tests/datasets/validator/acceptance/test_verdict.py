@@ -79,7 +79,7 @@ def test_verdicts_fold_the_same_from_several_processes(tmp_path: Path) -> None:
 
 def test_the_longest_sequence_and_its_line_are_in_the_stats(tmp_path: Path) -> None:
     rows = [dpo_row() for _ in range(10)]
-    rows[4]["non_preferred_output"][0]["content"] = "Lyon, " * 200  # type: ignore[index]
+    rows[4]["non_preferred_output"][0]["content"] = "Lyon, " * 200
     stats = ingest_file(_file(tmp_path, rows), None).report.stats
     assert stats.max_sequence_line == 5
     assert stats.max_example_tokens > stats.max_sequence_tokens > 200
