@@ -14,11 +14,18 @@ from litestar.datastructures import State
 from litestar.params import FromPath, FromQuery
 from litestar.response import File
 
-from service.api.deps import Caller, Session, Then, resources, team_scope
+from service.api.deps import Caller, Resources, Session, Then, resources, team_scope
 from service.api.idempotency import IDEMPOTENCY_KEY, run_once
 from service.api.openapi import IDEMPOTENT, UPLOAD, problems, query_choice, upload_operation
 from service.api.pagination import DEFAULT_LIMIT, Limit, id_page
-from service.api.schemas import DatasetOut, Page, UploadOut, dataset_out, upload_out
+from service.api.schemas import (
+    DatasetOut,
+    Page,
+    UploadOut,
+    dataset_out,
+    for_providers,
+    upload_out,
+)
 from service.api.uploads import Spooled, spool_body
 from service.blobstore import discard
 from service.datasets import service as datasets
@@ -38,6 +45,11 @@ UPLOAD_DOC = (
 UPLOAD_CHOICES = {"kind": get_args(DatasetKind), "format": SOURCE_FORMATS}
 KindQuery: TypeAlias = Annotated[str | None, query_choice(UPLOAD_CHOICES["kind"])]
 FormatQuery: TypeAlias = Annotated[str | None, query_choice(UPLOAD_CHOICES["format"])]
+
+
+def _configured(res: Resources) -> frozenset[str]:
+    """The providers this deployment has: the ones whose verdicts a dataset shows."""
+    return frozenset(name for name, offer in res.catalogue.offers.items() if offer.configured)
 
 
 class DatasetController(Controller):
@@ -79,7 +91,10 @@ class DatasetController(Controller):
                     after_commit.undo(res.blobs.delete, stored.dataset.blob_key)
                 files = await datasets.remote_files(session, [stored.dataset.id])
                 out = upload_out(
-                    stored.dataset, files[stored.dataset.id], already_stored=not stored.created
+                    stored.dataset,
+                    files[stored.dataset.id],
+                    already_stored=not stored.created,
+                    configured=_configured(res),
                 )
                 return Response(out, status_code=201 if stored.created else 200)
 
@@ -105,19 +120,25 @@ class DatasetController(Controller):
         kind: KindQuery = None,
         format: FormatQuery = None,
     ) -> dict[str, Any]:
-        """Validate (and convert) without storing anything: 200 with the report either way."""
+        """Validate (and convert) without storing anything: 200 with the report either way;
+        its `providers` says whether each provider this deployment has would accept the file
+        (`{accepted, problems_total, problems: [{line, path, message}]}`)."""
+        configured = _configured(resources(request.app.state))
         async with spooled_upload(request) as (spool, received, _):
-            return await datasets.validate_only(spool, upload_options(received, name, kind, format))
+            options = upload_options(received, name, kind, format)
+            return for_providers(await datasets.validate_only(spool, options), configured)
 
     @get("/")
     async def list_datasets(
         self,
+        state: State,
         session: Session,
         principal: Caller,
         limit: Limit = DEFAULT_LIMIT,
         cursor: FromQuery[str | None] = None,
     ) -> Page:
         """Your datasets, newest first."""
+        configured = _configured(resources(state))
 
         async def fetch(after: str | None, n: int) -> list[tuple[Dataset, dict[str, str]]]:
             rows = await datasets.list_page(session, team_scope(principal), cursor=after, limit=n)
@@ -129,17 +150,18 @@ class DatasetController(Controller):
             prefix="ds_",
             cursor=cursor,
             limit=limit,
-            present=lambda pair: dataset_out(*pair),
+            present=lambda pair: dataset_out(*pair, configured),
         )
 
     @get("/{dataset_id:str}")
     async def get_dataset(
-        self, session: Session, principal: Caller, dataset_id: FromPath[str]
+        self, state: State, session: Session, principal: Caller, dataset_id: FromPath[str]
     ) -> DatasetOut:
-        """One dataset with its validation report."""
+        """One dataset with its validation report, and whether each provider this deployment
+        has would accept it (`providers`)."""
         dataset = await datasets.get(session, team_scope(principal), dataset_id)
         files = await datasets.remote_files(session, [dataset.id])
-        return dataset_out(dataset, files[dataset.id])
+        return dataset_out(dataset, files[dataset.id], _configured(resources(state)))
 
     @get("/{dataset_id:str}/content", media_type="application/jsonl")
     async def content(

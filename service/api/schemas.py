@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from datetime import datetime
 from typing import Any, Literal
 
 import msgspec
 from sqlalchemy import inspect
 
+from service.datasets.validator import ProviderVerdict
 from service.db.models import Dataset, Job, JobEvent
 
 HyperparameterValue = int | float | str
@@ -83,6 +84,10 @@ class DatasetOut(msgspec.Struct):
     openai_file_id: str | None  # deprecated: provider_files["openai"]
     report: dict[str, Any]
     team: str
+    # Whether each provider this deployment has would accept the file, and if not the first
+    # refused rows (line, JSON path, why): the report's `providers`. null for a dataset stored
+    # before per-provider verdicts, which a provider then judges itself.
+    providers: dict[str, ProviderVerdict] | None
 
 
 class UploadOut(DatasetOut):
@@ -93,9 +98,13 @@ class UploadOut(DatasetOut):
 
 
 def upload_out(
-    dataset: Dataset, files: Mapping[str, str] | None, *, already_stored: bool
+    dataset: Dataset,
+    files: Mapping[str, str] | None,
+    *,
+    already_stored: bool,
+    configured: Collection[str] | None = None,
 ) -> UploadOut:
-    fields = msgspec.structs.asdict(dataset_out(dataset, files))
+    fields = msgspec.structs.asdict(dataset_out(dataset, files, configured))
     return UploadOut(**fields, already_stored=already_stored)
 
 
@@ -167,9 +176,16 @@ _JOB_COLUMNS = [
 ]
 
 
-def dataset_out(dataset: Dataset, files: Mapping[str, str] | None = None) -> DatasetOut:
-    """`files`: the dataset's file id at each provider (`datasets.service.remote_files`)."""
+def dataset_out(
+    dataset: Dataset,
+    files: Mapping[str, str] | None = None,
+    configured: Collection[str] | None = None,
+) -> DatasetOut:
+    """`files`: the dataset's file id at each provider (`datasets.service.remote_files`);
+    `configured`: the providers whose verdicts are shown (None: every one the report has)."""
     files = dict(files or {})
+    report = for_providers(dataset.report, configured)
+    verdicts = report.get("providers")
     return DatasetOut(
         id=dataset.id,
         name=dataset.name,
@@ -182,9 +198,21 @@ def dataset_out(dataset: Dataset, files: Mapping[str, str] | None = None) -> Dat
         created_at=dataset.created_at,
         provider_files=files,
         openai_file_id=files.get("openai"),
-        report=dataset.report,
+        report=report,
         team=dataset.team,
+        providers=None
+        if verdicts is None
+        else msgspec.convert(verdicts, dict[str, ProviderVerdict]),
     )
+
+
+def for_providers(report: dict[str, Any], configured: Collection[str] | None) -> dict[str, Any]:
+    """The report with the verdicts of the `configured` providers only: the validator judges
+    the file for every provider it knows, a deployment has some of them."""
+    verdicts = report.get("providers")
+    if configured is None or not isinstance(verdicts, dict):
+        return report
+    return {**report, "providers": {k: v for k, v in verdicts.items() if k in configured}}
 
 
 def event_out(event: JobEvent) -> EventOut:

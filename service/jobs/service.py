@@ -9,6 +9,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from service.datasets import acceptance
 from service.datasets import service as datasets
 from service.db.lifecycle_models import JobCheckpoint, JobMetric
 from service.db.models import Dataset, Job, JobEvent
@@ -60,12 +61,18 @@ async def create(
     )
     if errors:
         raise invalid("the job request is invalid", errors)
+    provider = destination.info.name
     await _dataset_for(
-        session, team, request.training_dataset_id, request.method, "/training_dataset_id"
+        session, team, request.training_dataset_id, request.method, provider, "/training_dataset_id"
     )
     if request.validation_dataset_id is not None:
         await _dataset_for(
-            session, team, request.validation_dataset_id, request.method, "/validation_dataset_id"
+            session,
+            team,
+            request.validation_dataset_id,
+            request.method,
+            provider,
+            "/validation_dataset_id",
         )
     job = Job(
         id=new_id("job"),
@@ -91,8 +98,10 @@ async def create(
 
 
 async def _dataset_for(
-    session: AsyncSession, team: str, dataset_id: str, method: str, path: str
+    session: AsyncSession, team: str, dataset_id: str, method: str, provider: str, path: str
 ) -> Dataset:
+    """The dataset, when it exists, is of the job's kind and `provider` accepts it (422
+    naming `path` otherwise: refused before anything is uploaded)."""
     try:
         dataset = await datasets.get(session, team, dataset_id)
     except ServiceError as missing:
@@ -102,6 +111,9 @@ async def _dataset_for(
     if dataset.kind != method:
         message = f"dataset {dataset_id} is a {dataset.kind} dataset; a {method} job needs {method}"
         raise invalid(message, [FieldError("dataset_kind_mismatch", message, path=path)])
+    refused = acceptance.refusal(dataset.id, dataset.report, provider, path)
+    if refused:
+        raise invalid(acceptance.summary(dataset.id, dataset.report, provider), refused)
     return dataset
 
 

@@ -12,6 +12,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from service.blobstore import BlobStore, discard
+from service.datasets import acceptance
 from service.datasets import service as datasets
 from service.datasets.service import UploadOptions
 from service.db.models import Dataset
@@ -60,7 +61,7 @@ async def create(
     `destination` provider. The caller commits, then enqueues the SFT job; the DPO job is
     created when SFT succeeds, at the same provider."""
     _check(request, destination)
-    source = await _dpo_dataset(session, team, request.dataset_id)
+    source = await _dpo_dataset(session, team, request.dataset_id, destination.info.name)
     too_few = rules.too_few(request.sft_fraction, source.examples, source.id)
     if too_few is not None:
         raise invalid(too_few.message, [too_few])
@@ -108,7 +109,9 @@ def _check(request: PipelineRequest, destination: Destination) -> None:
         raise invalid("the pipeline request is invalid", errors)
 
 
-async def _dpo_dataset(session: AsyncSession, team: str, dataset_id: str) -> Dataset:
+async def _dpo_dataset(session: AsyncSession, team: str, dataset_id: str, provider: str) -> Dataset:
+    """The DPO dataset, which `provider` must accept: both stages go there, and the second
+    one's job is created only after the first has been paid for."""
     try:
         dataset = await datasets.get(session, team, dataset_id)
     except ServiceError as missing:
@@ -117,6 +120,9 @@ async def _dpo_dataset(session: AsyncSession, team: str, dataset_id: str) -> Dat
     if dataset.kind != "dpo":
         message = f"dataset {dataset_id} is a {dataset.kind} dataset; a pipeline starts from dpo"
         raise invalid(message, [FieldError("dataset_kind_mismatch", message, path="/dataset_id")])
+    refused = acceptance.refusal(dataset.id, dataset.report, provider, "/dataset_id")
+    if refused:
+        raise invalid(acceptance.summary(dataset.id, dataset.report, provider), refused)
     return dataset
 
 
