@@ -17,6 +17,7 @@ import msgspec
 
 from service.datasets.validator import (
     FORMATS_BY_KIND,
+    PROVIDERS,
     SOURCE_FORMATS,
     ConversionReport,
     DatasetKind,
@@ -75,8 +76,27 @@ def _print_report(report: ValidationReport) -> None:
             f"per example (line {s.max_example_line}); ~{s.estimated_trained_tokens:,} "
             f"trained over {s.n_epochs} epoch(s)"
         )
+        click.echo(
+            f"longest training sequence: {s.max_sequence_tokens:,} tokens "
+            f"(line {s.max_sequence_line})"
+        )
     if s.preferred_longer_share is not None:
         click.echo(f"preferred output is the longer one in {s.preferred_longer_share:.1%} of pairs")
+    _print_providers(report)
+
+
+def _print_providers(report: ValidationReport) -> None:
+    """Each provider's verdict (offline, every provider the validator knows)."""
+    for name, verdict in report.providers.items():
+        if verdict.accepted:
+            click.echo(f"{name}: {click.style('accepted', fg='green')}")
+            continue
+        refused = click.style("REFUSED", fg="red")
+        click.echo(f"{name}: {refused} ({verdict.problems_total:,} problem(s), first ones:)")
+        for problem in verdict.problems:
+            where = f"line {problem.line}" if problem.line is not None else "file"
+            at = f" {problem.path}" if problem.path else ""
+            click.echo(f"  {where}{at}: {problem.message}")
 
 
 def _print_conversion(conv: ConversionReport) -> None:
@@ -134,8 +154,18 @@ _tokens = click.option("--no-tokens", "no_tokens", is_flag=True, help="skip toke
 )
 @_json
 @_tokens
-def validate_command(file: Path, kind: str, fmt: str, as_json: bool, no_tokens: bool) -> None:
-    """Validate a fine-tuning dataset (JSONL) the way the upload API does."""
+@click.option(
+    "--provider",
+    "providers",
+    type=click.Choice(PROVIDERS),
+    multiple=True,
+    help="exit 1 also when this provider would refuse the file (repeatable)",
+)
+def validate_command(
+    file: Path, kind: str, fmt: str, as_json: bool, no_tokens: bool, providers: tuple[str, ...]
+) -> None:
+    """Validate a fine-tuning dataset (JSONL) the way the upload API does, and say whether
+    each provider would accept it."""
     result = _run(file, None, kind, fmt, not no_tokens, progress=not as_json)
     if as_json:
         click.echo(msgspec.json.encode(result.as_dict()).decode())
@@ -143,7 +173,8 @@ def validate_command(file: Path, kind: str, fmt: str, as_json: bool, no_tokens: 
         if result.conversion is not None:
             _print_conversion(result.conversion)
         _print_report(result.report)
-    sys.exit(0 if result.report.valid else 1)
+    refused = [p for p in providers if not result.report.providers[p].accepted]
+    sys.exit(0 if result.report.valid and not refused else 1)
 
 
 @click.command("convert")

@@ -120,3 +120,25 @@ def test_sft_takes_only_its_own_format(tmp_path: Path) -> None:
     assert auto.exit_code == 0, auto.output
     trl = CliRunner().invoke(validate_command, [str(path), "--kind", "sft", "--format", "trl"])
     assert trl.exit_code == 2 and "openai, auto" in trl.output
+
+
+def test_validate_prints_each_providers_verdict_with_lines(tmp_path: Path) -> None:
+    rows = good(10)
+    rows[3]["input"]["messages"].insert(0, {"role": "tool", "content": "{}", "tool_call_id": "c"})
+    path = _file(tmp_path, jsonl(rows))
+    result = CliRunner().invoke(validate_command, [str(path), "--no-tokens"])
+    assert result.exit_code == 0, result.output  # valid, and OpenAI takes it
+    assert "openai: accepted" in result.output
+    assert "together: REFUSED (1 problem(s), first ones:)" in result.output
+    assert "  line 4 /input/messages/0/role: the role must be one of system" in result.output
+    refused = CliRunner().invoke(
+        validate_command, [str(path), "--no-tokens", "--provider", "together"]
+    )
+    assert refused.exit_code == 1
+    taken = CliRunner().invoke(validate_command, [str(path), "--no-tokens", "--provider", "openai"])
+    assert taken.exit_code == 0
+
+
+def test_validate_prints_the_longest_training_sequence(tmp_path: Path) -> None:
+    result = CliRunner().invoke(validate_command, [str(_file(tmp_path, jsonl(good())))])
+    assert "longest training sequence:" in result.output
