@@ -96,6 +96,10 @@ class Settings(BaseSettings):
         default=SecretStr("azure-emulator-key"),
         description="the api-key the emulator's Azure OpenAI routes (/openai/v1) accept",
     )
+    emulator_together_api_key: SecretStr = Field(
+        default=SecretStr("together-emulator-key"),
+        description="the bearer key the emulator's Together AI routes (/together/v1) accept",
+    )
 
     # webhooks to consumers
     webhook_allowed_networks: str = Field(
