@@ -185,21 +185,22 @@ def strings(value: Any, path: str) -> Iterator[tuple[str, str]]:
 
 
 def _together_dpo(row: dict[str, Any]) -> Problem | None:
-    missing = _missing(row, ("input", *OUTPUTS))
-    if missing is not None:
-        return missing
-    source = row["input"]
+    # In Together's order: the input, its messages, then each output (missing or not).
+    source = row.get("input")
     if not isinstance(source, dict):
-        return Problem("/input", "'input' must be an object")
+        return Problem(
+            "/input", "'input' must be an object" if "input" in row else "missing 'input'"
+        )
     found = _typed_messages(source.get("messages"), "/input/messages", TOGETHER_ROLES)
     for key in OUTPUTS:
-        found = found or _together_output(row[key], f"/{key}")
+        found = found or _together_output(row.get(key), f"/{key}", present=key in row)
     return found
 
 
-def _together_output(value: Any, path: str) -> Problem | None:
+def _together_output(value: Any, path: str, *, present: bool) -> Problem | None:
     if not isinstance(value, list) or len(value) != 1:
-        return Problem(path, "must be a list of exactly one assistant message")
+        rule = "must be a list of exactly one assistant message"
+        return Problem(path, rule if present else f"missing {path[1:]!r}")
     message = value[0]
     if not isinstance(message, dict):
         return Problem(f"{path}/0", "the output message must be an object")

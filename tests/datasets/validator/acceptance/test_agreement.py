@@ -13,6 +13,7 @@ import pytest
 from service.datasets.validator import ingest_file
 from service.datasets.validator.report import DatasetKind
 from service.emulators.openai_compat.dataset_rules import OutputRule, example_problem
+from service.emulators.together.dataset_rules import first_problem
 from tests.datasets.helpers import PEER_DATA
 from tests.datasets.validator.acceptance.cases import BROKEN_LINES, dpo_cases, sft_cases
 
@@ -42,16 +43,23 @@ def _corpus(kind: DatasetKind) -> list[bytes]:
     ]
 
 
-def refused_by_validator(
+def validator_problems(
     lines: list[bytes], provider: str, kind: DatasetKind, tmp: Path
-) -> set[int]:
+) -> dict[int, str]:
+    """Line -> JSON path ("" for the whole line) of each row the provider's verdict refuses."""
     path = tmp / f"{kind}.jsonl"
     path.write_bytes(b"\n".join(lines) + b"\n")
     report = ingest_file(path, None, kind=kind, count_tokens=False, cap_per_code=100_000).report
     verdict = report.providers[provider]
-    refused = {p.line for p in verdict.problems if p.line is not None}
+    refused = {p.line: p.path or "" for p in verdict.problems if p.line is not None}
     assert len(refused) == verdict.problems_total  # nothing capped away: the whole comparison
     return refused
+
+
+def refused_by_validator(
+    lines: list[bytes], provider: str, kind: DatasetKind, tmp: Path
+) -> set[int]:
+    return set(validator_problems(lines, provider, kind, tmp))
 
 
 @pytest.mark.parametrize("kind", ["dpo", "sft"])
@@ -69,3 +77,17 @@ def test_openai_compatible_verdicts_agree_line_for_line(
     assert refused_by_validator(lines, provider, kind, tmp_path) == emulator
     assert emulator  # the corpus does break the rules somewhere
     assert len(emulator) < len(lines)  # and keeps to them elsewhere
+
+
+@pytest.mark.parametrize("kind", ["dpo", "sft"])
+def test_together_verdicts_agree_line_for_line_and_path_for_path(
+    kind: DatasetKind, tmp_path: Path
+) -> None:
+    lines = _corpus(kind)
+    emulator: dict[int, str] = {}
+    for number, line in enumerate(lines, 1):
+        found = first_problem(line + b"\n", kind)  # one line: its problem, numbered 1
+        if found is not None:
+            emulator[number] = found.path
+    assert validator_problems(lines, "together", kind, tmp_path) == emulator
+    assert emulator and len(emulator) < len(lines)
