@@ -152,6 +152,9 @@ def plot(
     steps = [step for s in series for step, _ in s.points]
     values = [value for s in series for _, value in s.points]
     x_start, x_end, x_spacing = nice_range(min(steps), max(steps), target=8)
+    if x_spacing < 1:  # steps are whole numbers: no tick at step 1.5
+        x_start, x_end, x_spacing = float(min(steps)), float(max(steps)), 1.0
+        x_end += x_end == x_start
     x_start = max(0.0, x_start)  # there is no step before 0
     y_start, y_end, y_spacing = nice_range(min(values), max(values), target=5)
     if as_percent:

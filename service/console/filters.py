@@ -6,7 +6,7 @@ a 400 naming the field, as in the API."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from urllib.parse import urlencode
 
@@ -79,8 +79,3 @@ def metadata_pairs(text: str) -> dict[str, str]:
             )
         pairs[key.strip()] = value.strip()
     return pairs
-
-
-def checked(values: Mapping[str, bool]) -> list[str]:
-    """The names whose box is ticked, for re-rendering the form."""
-    return [name for name, on in values.items() if on]
