@@ -44,6 +44,7 @@ def test_the_dataset_report_shows_counts_tokens_and_warnings_by_code_with_lines(
         expect(providers.locator(".verdicts > li")).to_have_count(len(report["providers"]))
     else:
         expect(providers).to_contain_text("predates per-provider verdicts")
+    page.evaluate("document.querySelectorAll('details.issue-group').forEach(d => d.open = true)")
     page.screenshot(path=str(SCREENSHOTS / "dataset.png"), full_page=True)
 
 
