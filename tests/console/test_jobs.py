@@ -93,9 +93,9 @@ def test_the_loss_chart_is_drawn_from_the_jobs_metrics(
         by_value = sorted(range(len(expected)), key=lambda i: expected[i][1])
         assert ys[by_value[0]] == max(ys) and ys[by_value[-1]] == min(ys)
     expect(chart.get_by_role("img")).to_have_accessible_name(re.compile("Loss per step"))
+    page.screenshot(path=str(SCREENSHOTS / "job.png"), full_page=True)
     chart.get_by_text("Loss per step as a table").click()
     expect(chart.locator("details table tbody tr")).to_have_count(len(metrics))
-    page.screenshot(path=str(SCREENSHOTS / "job.png"), full_page=True)
 
 
 def test_a_running_job_is_followed_to_succeeded_without_reloading(
