@@ -150,6 +150,18 @@ class Settings(BaseSettings):
         "or empty: /metrics answers 404 (job counts of every team are not for anyone)",
     )
 
+    # the web console (/console)
+    console_secure_cookie: bool = Field(
+        default=True,
+        description="the console's cookies carry `Secure` (sent over HTTPS only); `ftjobs dev` "
+        "turns it off for plain http",
+    )
+    console_session_seconds: int = Field(
+        default=8 * 3600,
+        gt=0,
+        description="a console sign-in lasts this long (seconds), then the key is asked again",
+    )
+
     log_level: str = "INFO"
 
     @property

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import gc
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -14,6 +14,7 @@ from litestar.enums import HttpMethod
 from litestar.middleware import DefineMiddleware
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.spec import Components
+from litestar.plugins import InitPluginProtocol
 from litestar.types import ControllerRouterHandler
 
 from service.api.auth import provide_caller
@@ -115,8 +116,15 @@ def utc_now() -> datetime:
     return datetime.now(UTC)
 
 
-def create_app(settings: Settings, clock: Callable[[], datetime] = utc_now) -> Litestar:
-    """The app; `clock` tells the day providers' end dates are judged on (tests move it)."""
+def create_app(
+    settings: Settings,
+    clock: Callable[[], datetime] = utc_now,
+    *,
+    extensions: Sequence[InitPluginProtocol] = (),
+) -> Litestar:
+    """The app; `clock` tells the day providers' end dates are judged on (tests move it).
+    `extensions` add what sits beside the API in the same process and state (the console,
+    mounted by service.server), without the API importing them."""
     http_metrics = new_http_metrics()
 
     async def start(app: Litestar) -> None:
@@ -137,7 +145,7 @@ def create_app(settings: Settings, clock: Callable[[], datetime] = utc_now) -> L
 
     app = Litestar(
         route_handlers=[*ROUTES, swagger_assets()],
-        plugins=[ClosedStructSchemaPlugin()],
+        plugins=[ClosedStructSchemaPlugin(), *extensions],
         dependencies={
             "session": Provide(provide_session),
             "after_commit": Provide(provide_after_commit, sync_to_thread=False),

@@ -39,7 +39,14 @@ async def stream_events(
     """The job's events as `text/event-stream`, oldest first, then live until the job has
     finished and every event was sent (a last `event: end` says so). Event ids are sequences:
     `Last-Event-ID` resumes after one. 204 when the job has finished and nothing is left."""
-    team = team_scope(principal)
+    return await event_stream(request, session, team_scope(principal), job_id)
+
+
+async def event_stream(
+    request: Request[Any, Any, State], session: AsyncSession, team: str | None, job_id: str
+) -> ServerSentEvent | Response[None]:
+    """The stream of `job_id`'s events as `team` (None: every team) sees them; the console's
+    live job page follows the same stream with its session instead of a bearer key."""
     last = request.headers.get("last-event-id") or None
     after = seq_cursor(last, "Last-Event-ID", "send the id of the last event received")
     finished, first = await ops.job_events_after(

@@ -17,6 +17,12 @@ _ACTIVE_BY_HASH = compile_query(
         ApiKey.key_hash == bindparam("key_hash"), ApiKey.revoked_at.is_(None)
     )
 )
+# A console session holds the key's id, never the key: each page checks it is still active.
+_ACTIVE_BY_ID = compile_query(
+    select(ApiKey.id, ApiKey.team, ApiKey.is_admin).where(
+        ApiKey.id == bindparam("key_id"), ApiKey.revoked_at.is_(None)
+    )
+)
 
 
 async def add(session: AsyncSession, key: ApiKey) -> None:
@@ -27,6 +33,11 @@ async def add(session: AsyncSession, key: ApiKey) -> None:
 async def find_active_by_hash(reader: Reader, key_hash: str) -> Row | None:
     """The key's id, team and is_admin, if it exists and is not revoked."""
     return await reader.one(_ACTIVE_BY_HASH, key_hash=key_hash)
+
+
+async def find_active_by_id(reader: Reader, key_id: str) -> Row | None:
+    """The key's id, team and is_admin, if it exists and is not revoked."""
+    return await reader.one(_ACTIVE_BY_ID, key_id=key_id)
 
 
 async def list_all(session: AsyncSession) -> list[ApiKey]:

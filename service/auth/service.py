@@ -26,6 +26,12 @@ async def authenticate(reader: Reader, presented: str) -> Principal | None:
     return Principal(key["id"], key["team"], key["is_admin"]) if key else None
 
 
+async def principal_of_key(reader: Reader, key_id: str) -> Principal | None:
+    """The principal of a key known by its id (a console session), while it is not revoked."""
+    key = await repository.find_active_by_id(reader, key_id)
+    return Principal(key["id"], key["team"], key["is_admin"]) if key else None
+
+
 async def create_key(
     session: AsyncSession, team: str, *, admin: bool = False, name: str | None = None
 ) -> tuple[ApiKey, str]:

@@ -41,7 +41,7 @@ def api(host: str, port: int, workers: int) -> None:
     """Serve the HTTP API."""
     settings = get_settings()
     uvicorn.run(
-        "service.api.main:app",
+        "service.server:app",
         log_config=dict_config(settings.log_level, settings.log_format),
         host=host,
         port=port,

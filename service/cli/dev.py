@@ -44,6 +44,8 @@ def run_dev(settings: Settings, *, host: str, port: int) -> None:
         configure(settings.log_level, env["FTJOBS_LOG_FORMAT"])  # dev's own lines alike
         env |= _backing_services(settings, data_dir, stack)
         env["FTJOBS_METRICS_TOKEN"] = _metrics_token(settings, data_dir)
+        # The console's cookies are Secure by default; `ftjobs dev` serves plain http.
+        env.setdefault("FTJOBS_CONSOLE_SECURE_COOKIE", "false")
         upgrade(env["FTJOBS_DATABASE_URL"])
         url_file = write_dev_database_url(data_dir, env["FTJOBS_DATABASE_URL"])
         stack.callback(url_file.unlink, missing_ok=True)
@@ -185,6 +187,7 @@ def _announce(
     database = env["FTJOBS_DATABASE_URL"]
     click.echo(
         f"\nfinetune-jobs is starting at {base}  (OpenAPI: {base}/schema/swagger)\n"
+        f"  console: {base}/console  (sign in with the key below)\n"
         f"  API key (team 'dev', admin): {key}\n"
         f"  OpenAI: {openai}\n"
         f"{emulated_azure}"

@@ -185,6 +185,14 @@ may still use it, and a Secret without it leaves /metrics answering 404.
       {{- end }}
 {{- end -}}
 
+{{/* The web console's settings: api pods only (the console is served by the api). */}}
+{{- define "ftjobs.consoleEnv" -}}
+- name: FTJOBS_CONSOLE_SECURE_COOKIE
+  value: {{ .Values.console.secureCookie | quote }}
+- name: FTJOBS_CONSOLE_SESSION_SECONDS
+  value: {{ .Values.console.sessionSeconds | quote }}
+{{- end -}}
+
 {{/* True when the pods authenticate to Azure OpenAI with AKS workload identity. */}}
 {{- define "ftjobs.azureWorkloadIdentity" -}}
 {{- $azure := .Values.providers.azure -}}
