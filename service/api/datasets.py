@@ -14,7 +14,7 @@ from litestar.datastructures import State
 from litestar.params import FromPath, FromQuery
 from litestar.response import File
 
-from service.api.deps import Caller, Resources, Session, Then, resources, team_scope
+from service.api.deps import Caller, Session, Then, resources, team_scope
 from service.api.idempotency import IDEMPOTENCY_KEY, run_once
 from service.api.openapi import IDEMPOTENT, UPLOAD, problems, query_choice, upload_operation
 from service.api.pagination import DEFAULT_LIMIT, Limit, id_page
@@ -45,11 +45,6 @@ UPLOAD_DOC = (
 UPLOAD_CHOICES = {"kind": get_args(DatasetKind), "format": SOURCE_FORMATS}
 KindQuery: TypeAlias = Annotated[str | None, query_choice(UPLOAD_CHOICES["kind"])]
 FormatQuery: TypeAlias = Annotated[str | None, query_choice(UPLOAD_CHOICES["format"])]
-
-
-def _configured(res: Resources) -> frozenset[str]:
-    """The providers this deployment has: the ones whose verdicts a dataset shows."""
-    return frozenset(name for name, offer in res.catalogue.offers.items() if offer.configured)
 
 
 class DatasetController(Controller):
@@ -94,7 +89,7 @@ class DatasetController(Controller):
                     stored.dataset,
                     files[stored.dataset.id],
                     already_stored=not stored.created,
-                    configured=_configured(res),
+                    configured=res.catalogue.configured(),
                 )
                 return Response(out, status_code=201 if stored.created else 200)
 
@@ -123,7 +118,7 @@ class DatasetController(Controller):
         """Validate (and convert) without storing anything: 200 with the report either way;
         its `providers` says whether each provider this deployment has would accept the file
         (`{accepted, problems_total, problems: [{line, path, message}]}`)."""
-        configured = _configured(resources(request.app.state))
+        configured = resources(request.app.state).catalogue.configured()
         async with spooled_upload(request) as (spool, received, _):
             options = upload_options(received, name, kind, format)
             return for_providers(await datasets.validate_only(spool, options), configured)
@@ -138,7 +133,7 @@ class DatasetController(Controller):
         cursor: FromQuery[str | None] = None,
     ) -> Page:
         """Your datasets, newest first."""
-        configured = _configured(resources(state))
+        configured = resources(state).catalogue.configured()
 
         async def fetch(after: str | None, n: int) -> list[tuple[Dataset, dict[str, str]]]:
             rows = await datasets.list_page(session, team_scope(principal), cursor=after, limit=n)
@@ -161,7 +156,7 @@ class DatasetController(Controller):
         has would accept it (`providers`)."""
         dataset = await datasets.get(session, team_scope(principal), dataset_id)
         files = await datasets.remote_files(session, [dataset.id])
-        return dataset_out(dataset, files[dataset.id], _configured(resources(state)))
+        return dataset_out(dataset, files[dataset.id], resources(state).catalogue.configured())
 
     @get("/{dataset_id:str}/content", media_type="application/jsonl")
     async def content(

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from litestar import Controller, Response, get
+from litestar import Controller, Request, Response, get
+from litestar.datastructures import State
 from litestar.params import FromPath, FromQuery
 
-from service.api.deps import Session
+from service.api.deps import Session, resources
 from service.console import reads
 from service.console.auth import Viewing
 from service.console.pages import page
@@ -27,7 +28,12 @@ class DatasetPages(Controller):
 
     @get("/{dataset_id:str}")
     async def dataset(
-        self, session: Session, viewer: Viewing, dataset_id: FromPath[str]
+        self,
+        request: Request[Any, Any, State],
+        session: Session,
+        viewer: Viewing,
+        dataset_id: FromPath[str],
     ) -> Response[Any]:
-        found = await reads.dataset(session, viewer.team_scope, dataset_id)
+        configured = resources(request.app.state).catalogue.configured()
+        found = await reads.dataset(session, viewer.team_scope, dataset_id, configured)
         return page("dataset.html", viewer, dataset=found, report=report_view(found.report))

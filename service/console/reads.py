@@ -111,10 +111,13 @@ async def dataset_page(session: AsyncSession, team: str | None, cursor: str | No
     )
 
 
-async def dataset(session: AsyncSession, team: str | None, dataset_id: str) -> DatasetOut:
+async def dataset(
+    session: AsyncSession, team: str | None, dataset_id: str, configured: frozenset[str]
+) -> DatasetOut:
+    """The dataset as the API serves it: the verdicts of the `configured` providers only."""
     found = await datasets.get(session, team, dataset_id)
     files = await datasets.remote_files(session, [found.id])
-    return dataset_out(found, files[found.id])
+    return dataset_out(found, files[found.id], configured)
 
 
 async def pipeline_page(session: AsyncSession, team: str | None, cursor: str | None) -> Page:

@@ -132,34 +132,19 @@ def _place(issue: Mapping[str, Any]) -> Place:
 
 
 def verdicts(providers: Any) -> tuple[Verdict, ...] | None:
-    """`providers` as {name: verdict} or [{provider: name, …}]; a verdict says `accepted` (or
-    `valid`) and lists its `problems` (or `errors`), with a `total` beyond the listed ones.
-    None when the report has no such field."""
-    if providers is None:
+    """`providers` as the validator writes it: {name: {accepted, problems: [{line, path,
+    message}], problems_total}}. None when the report predates per-provider verdicts."""
+    if not isinstance(providers, Mapping):
         return None
-    if isinstance(providers, Mapping):
-        items = [(str(name), verdict) for name, verdict in providers.items()]
-    elif isinstance(providers, list):
-        items = [
-            (str(v.get("provider") or v.get("name") or "?"), v)
-            for v in providers
-            if isinstance(v, Mapping)
-        ]
-    else:
-        return None
-    return tuple(_verdict(name, verdict) for name, verdict in items)
+    return tuple(_verdict(str(name), verdict) for name, verdict in providers.items())
 
 
 def _verdict(name: str, verdict: Any) -> Verdict:
-    if isinstance(verdict, bool):
-        return Verdict(name, verdict, (), 0)
     if not isinstance(verdict, Mapping):
         return Verdict(name, None, (), 0)
-    accepted = verdict.get("accepted", verdict.get("valid"))
-    listed = verdict.get("problems", verdict.get("errors")) or []
+    accepted = verdict.get("accepted")
+    listed = verdict.get("problems") or []
     problems = tuple(_place(p) for p in listed if isinstance(p, Mapping))
-    total = verdict.get("problems_total", verdict.get("total", verdict.get("errors_total")))
-    more = max(0, int(total) - len(problems)) if isinstance(total, int) else 0
-    if accepted is None and "problems" in verdict:
-        accepted = not problems and not more
+    total = verdict.get("problems_total")
+    more = max(0, total - len(problems)) if isinstance(total, int) else 0
     return Verdict(name, accepted if isinstance(accepted, bool) else None, problems, more)

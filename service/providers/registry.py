@@ -339,6 +339,10 @@ class Catalogue:
     offers: Mapping[str, Offer]
     chosen_default: str | None = None  # FTJOBS_DEFAULT_PROVIDER
 
+    def configured(self) -> frozenset[str]:
+        """The providers this deployment has (their settings are there)."""
+        return frozenset(name for name, offer in self.offers.items() if offer.configured)
+
     def default(self, today: date) -> str:
         if self.chosen_default is not None:
             return self.chosen_default

@@ -80,8 +80,8 @@ def test_provider_verdicts_as_a_mapping_with_problems_and_a_total() -> None:
     assert together.problems[0].line == 4 and together.more == 6
 
 
-def test_provider_verdicts_as_a_list_and_with_the_verdict_left_implicit() -> None:
-    found = verdicts([{"provider": "azure", "problems": []}, {"name": "x", "problems": [{}]}])
+def test_a_verdict_the_report_does_not_state_is_unknown() -> None:
+    found = verdicts({"azure": "not a verdict", "openai": {"problems": []}})
     assert found is not None
-    assert [(v.provider, v.accepted) for v in found] == [("azure", True), ("x", False)]
-    assert verdicts("not a verdict") is None
+    assert [(v.provider, v.accepted) for v in found] == [("azure", None), ("openai", None)]
+    assert verdicts(["not", "a", "mapping"]) is None

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.console.conftest import FinishedJob, Keys, sign_in
+from tests.console.browser.conftest import FinishedJob, Keys, sign_in
 from tests.support.processes import Stack
 
 pytestmark = pytest.mark.e2e

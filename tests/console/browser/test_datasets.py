@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.console.conftest import SCREENSHOTS, FinishedJob, Keys, new_key, sign_in
+from tests.console.browser.conftest import SCREENSHOTS, FinishedJob, Keys, new_key, sign_in
 from tests.e2e.client import ApiClient
 from tests.support.processes import Stack
 from tests.support.services import Backing

@@ -11,7 +11,7 @@ from playwright.sync_api import BrowserContext, Page, expect
 
 from service.cli.keys import revoke_key
 from service.console.signin import safe_next
-from tests.console.conftest import Keys, new_key, off_the_loop, sign_in
+from tests.console.browser.conftest import Keys, new_key, off_the_loop, sign_in
 from tests.support.processes import Stack
 from tests.support.services import Backing
 

@@ -8,7 +8,7 @@ import re
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.console.conftest import SCREENSHOTS, FinishedJob, Keys, sign_in
+from tests.console.browser.conftest import SCREENSHOTS, FinishedJob, Keys, sign_in
 from tests.e2e.client import ApiClient
 from tests.support.processes import Stack
 

@@ -1,9 +1,11 @@
-"""One running service for every browser test of the console (emulator, API, worker, scheduler,
-each its own process, on the suite's PostgreSQL and Redis), a headless Chromium, and keys of
-two teams and an admin.
+"""Browser tests of the console: one running service for all of them (emulator, API, worker,
+scheduler, each its own process, on the suite's PostgreSQL and Redis), a headless Chromium, and
+keys of two teams and an admin.
 
-One stack for the whole package keeps CI time down; each test works on its own data (its
-datasets and jobs are new), so the order of the tests does not matter."""
+A package of its own: Playwright's sync API keeps an event loop running in the test thread until
+its package-scoped fixture ends, and the in-process console tests beside this package call
+asyncio.run. One stack for the whole package keeps CI time down; each test works on its own data
+(its datasets and jobs are new), so the order of the tests does not matter."""
 
 from __future__ import annotations
 
@@ -30,7 +32,7 @@ from tests.support.services import Backing, truncate_all
 
 T = TypeVar("T")
 CHROMIUM = os.environ.get("FTJOBS_TEST_CHROMIUM", "/usr/bin/chromium")
-SCREENSHOTS = Path(__file__).parent / "screenshots"
+SCREENSHOTS = Path(__file__).parent.parent / "screenshots"
 # Emulated jobs stay `running` this long: time for a page to be opened on a running job and
 # follow it to the end.
 RUN_SECONDS = "6"
