@@ -122,8 +122,7 @@ async def create_job(request: Request[Any, Any, Any], world: WorldDep) -> dict[s
 @get("/")
 async def list_jobs(world: WorldDep) -> dict[str, Any]:
     """Every job of the account, newest first; Together's list takes no paging or filter."""
-    jobs = sorted(world.jobs.values(), key=lambda job: job.created_at, reverse=True)
-    return {"data": [render(world, job) for job in jobs]}
+    return {"data": [render(world, job) for job in reversed(world.jobs.values())]}
 
 
 @get("/{job_id:str}")
@@ -254,11 +253,14 @@ async def supported_models() -> dict[str, Any]:
 
 
 @get("/models/limits")
-async def model_limits(model_name: FromQuery[str | None] = None) -> dict[str, Any]:
-    """A model's limits; an unknown model is a 404 with a bare `message`."""
+async def model_limits(world: WorldDep, model_name: FromQuery[str | None] = None) -> dict[str, Any]:
+    """A model's limits; an unknown model is a 404 with a bare `message`. A job of the account
+    (its id or its output model's name) stands for the model it trained: the SDK asks for the
+    limits of a `from_checkpoint` job that way."""
     if not model_name:
         raise invalid("model_name is required.", param="model_name")
-    spec = find_model(model_name)
+    parent = world.find_job(model_name)
+    spec = find_model(model_name if parent is None else parent.model)
     if spec is None:
         raise ModelNotFoundError(model_name)
     return limits_json(spec)
