@@ -124,9 +124,8 @@ def _user_error(world: TogetherWorld, job: JobRecord, at: float, message: str) -
 def _start_running(world: TogetherWorld, job: JobRecord, at: float) -> None:
     spec = CATALOGUE[job.model]
     job.plan = plan_training(
-        job, spec, examples=job.examples, max_metrics=world.config.max_metrics_events
+        job, examples=job.examples, max_metrics=world.config.max_metrics_events
     )
-    job.batch_size = job.plan.batch_size  # "max" resolved from here on
     job.status = "running"
     job.started_at = at
     run_seconds = world.settings.run_seconds

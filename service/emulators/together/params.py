@@ -62,7 +62,7 @@ class JobParams:
     n_epochs: int
     n_checkpoints: int
     n_evals: int
-    batch_size: int | str
+    batch_size: int
     learning_rate: float
     suffix: str | None
     random_seed: int | None
@@ -233,14 +233,14 @@ def _integer(body: dict[str, Any], name: str, default: int, low: int, high: int)
     return value
 
 
-def _batch_size(
-    value: Any, spec: ModelSpec, method: str, training_type: dict[str, Any]
-) -> int | str:
-    if value == "max":
-        return "max"
+def _batch_size(value: Any, spec: ModelSpec, method: str, training_type: dict[str, Any]) -> int:
+    """An integer within the model's limits for the method and training type; "max" is the
+    largest of them (the job answers the number from its creation on)."""
     limits = spec.batch_limits(training_type["type"])
     assert limits is not None  # _training_type refused what the model does not offer
     high = limits.max_batch_size_dpo if method == "dpo" else limits.max_batch_size
+    if value == "max":
+        return high
     if isinstance(value, bool) or not isinstance(value, int):
         raise invalid("batch_size must be an integer or 'max'.", param="batch_size")
     if value > high:

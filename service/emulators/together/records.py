@@ -76,7 +76,6 @@ class Milestone:
 class TrainingPlan:
     """Fixed when a job starts running."""
 
-    batch_size: int
     steps_per_epoch: int
     total_steps: int
     milestones: list[Milestone]
@@ -96,7 +95,7 @@ class JobRecord:
     n_epochs: int
     n_checkpoints: int
     n_evals: int
-    batch_size: int | str  # an int, or "max" until the job runs
+    batch_size: int  # "max" resolved at creation
     learning_rate: float
     suffix: str | None
     random_seed: int | None

@@ -8,25 +8,13 @@ from __future__ import annotations
 import math
 import random
 
-from service.emulators.together.models import ModelSpec
 from service.emulators.together.records import JobRecord, Milestone, TrainingPlan
 
 
-def resolve_batch_size(job: JobRecord, spec: ModelSpec) -> int:
-    """`"max"` becomes the model's largest batch for the job's training type and method."""
-    if isinstance(job.batch_size, int):
-        return job.batch_size
-    limits = spec.batch_limits(job.training_type["type"])
-    assert limits is not None  # the create refused training types the model does not offer
-    return limits.max_batch_size_dpo if job.method == "dpo" else limits.max_batch_size
-
-
-def plan_training(
-    job: JobRecord, spec: ModelSpec, *, examples: int, max_metrics: int
-) -> TrainingPlan:
+def plan_training(job: JobRecord, *, examples: int, max_metrics: int) -> TrainingPlan:
     """Steps = ceil(examples / batch) x epochs; `n_checkpoints` counts the final model, so the
     others are spread evenly before it; `n_evals` evaluations are spread over the run."""
-    batch = resolve_batch_size(job, spec)
+    batch = job.batch_size
     per_epoch = max(1, math.ceil(examples / batch))
     total = per_epoch * job.n_epochs
     epoch_ends = {per_epoch * epoch: epoch for epoch in range(1, job.n_epochs + 1)}
@@ -45,9 +33,7 @@ def plan_training(
         )
         for step in steps
     ]
-    return TrainingPlan(
-        batch_size=batch, steps_per_epoch=per_epoch, total_steps=total, milestones=milestones
-    )
+    return TrainingPlan(steps_per_epoch=per_epoch, total_steps=total, milestones=milestones)
 
 
 def _spread(total: int, count: int) -> set[int]:

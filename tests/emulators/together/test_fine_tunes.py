@@ -98,9 +98,8 @@ def test_create_asks_for_the_limits_and_the_price_first(manual: Manual, tmp_path
         "lora_dropout": 0.0,
         "lora_trainable_modules": "all-linear",
     }
-    dumped = job.model_dump()
-    assert (dumped["batch_size"], job.learning_rate, job.n_epochs, job.suffix) == (
-        "max",
+    assert (job.batch_size, job.learning_rate, job.n_epochs, job.suffix) == (
+        32,  # "max": the model's largest DPO batch for LoRA
         1e-5,
         1,
         "mine",
