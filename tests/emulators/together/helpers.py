@@ -15,12 +15,13 @@ from together import Together
 from together.lib.types.fine_tuning import FinetuneResponse as CreatedJob
 from together.types import FinetuneResponse
 
-from tests.emulators.helpers import RunningEmulator
+from tests.emulators.helpers import ManualClock, RunningEmulator
 
 KEY = "together-emulator-key"  # EmulatorConfig's default
 PATH = "/together"
 MODEL = "meta-llama/Meta-Llama-3.1-8B-Instruct-Reference"
 ENDED = ("completed", "cancelled", "error", "user_error")
+PHASE = 10.0  # seconds per phase on a hand-driven clock
 
 
 def together_client(emulator: RunningEmulator, key: str = KEY, **options: Any) -> Together:
@@ -128,3 +129,29 @@ def create_raw(emulator: RunningEmulator, body: dict[str, Any]) -> httpx.Respons
         json=body,
         headers={"Authorization": f"Bearer {KEY}"},
     )
+
+
+class Manual:
+    """An emulator on a hand-driven clock, with an SDK client on its Together account."""
+
+    def __init__(self, emulator: RunningEmulator, clock: ManualClock, sdk: Together) -> None:
+        self.emulator = emulator
+        self.clock = clock
+        self.sdk = sdk
+
+    def after(self, seconds: float) -> None:
+        self.clock.advance(seconds)
+
+    def status(self, job_id: str) -> str:
+        status = self.sdk.fine_tuning.retrieve(job_id).status
+        assert status is not None
+        return status
+
+
+def wait_until(manual: Manual, job_id: str, status: str, step: float = PHASE / 4) -> None:
+    """Move the hand-driven clock on until the job shows `status`."""
+    for _ in range(40):
+        if manual.status(job_id) == status:
+            return
+        manual.after(step)
+    raise AssertionError(f"{job_id} never reached {status}")

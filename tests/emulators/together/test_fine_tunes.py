@@ -5,61 +5,33 @@ delete, a bad file ending `user_error`, the server's own refusals and price esti
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 import together
-from together import Together
 
-from service.emulators.config import EmulatorConfig
 from service.emulators.together.models import CATALOGUE
 from service.emulators.together.pricing import MINIMUM_PRICE
-from tests.emulators.helpers import ManualClock, RunningEmulator, serve
 from tests.emulators.together.helpers import (
     KEY,
     MODEL,
     PATH,
+    PHASE,
+    Manual,
     control,
     create_raw,
     dpo_job,
     dpo_row,
     error_of,
     sft_row,
-    together_client,
     together_state,
     upload,
+    wait_until,
 )
 
-PHASE = 10.0
 ROWS = [dpo_row(index) for index in range(40)]
-
-
-class Manual:
-    """An emulator on a hand-driven clock, with an SDK client on its Together account."""
-
-    def __init__(self, emulator: RunningEmulator, clock: ManualClock, sdk: Together) -> None:
-        self.emulator = emulator
-        self.clock = clock
-        self.sdk = sdk
-
-    def after(self, seconds: float) -> None:
-        self.clock.advance(seconds)
-
-    def status(self, job_id: str) -> str:
-        status = self.sdk.fine_tuning.retrieve(job_id).status
-        assert status is not None
-        return status
-
-
-@pytest.fixture
-def manual() -> Iterator[Manual]:
-    clock = ManualClock()
-    config = EmulatorConfig(phase_seconds=PHASE, seed=5)
-    with serve(config, clock) as emulator, together_client(emulator) as sdk:
-        yield Manual(emulator, clock, sdk)
 
 
 def test_create_asks_for_the_limits_and_the_price_first(manual: Manual, tmp_path: Path) -> None:
@@ -109,14 +81,6 @@ def test_create_asks_for_the_limits_and_the_price_first(manual: Manual, tmp_path
     assert job.total_price is not None
     assert job.total_price >= 1  # cents
     assert [getattr(event, "type", event) for event in job.events or []] == ["job_pending"]
-
-
-def _wait_until(manual: Manual, job_id: str, status: str, step: float = PHASE / 4) -> None:
-    for _ in range(40):
-        if manual.status(job_id) == status:
-            return
-        manual.after(step)
-    raise AssertionError(f"{job_id} never reached {status}")
 
 
 def test_a_job_runs_to_completed_with_events_checkpoints_and_metrics(
@@ -206,7 +170,7 @@ def test_a_job_runs_to_completed_with_events_checkpoints_and_metrics(
 def test_sft_metrics_have_no_rewards(manual: Manual, tmp_path: Path) -> None:
     training = upload(manual.sdk, tmp_path, [sft_row(index) for index in range(3)])
     job = manual.sdk.fine_tuning.create(training_file=training, model="Qwen/Qwen3-8B")
-    _wait_until(manual, job.id, "completed")
+    wait_until(manual, job.id, "completed")
     [row] = manual.sdk.fine_tuning.list_metrics(job.id).metrics or []
     assert set(row) == {"train/global_step", "train/epoch", "train/loss", "train/learning_rate"}
 
@@ -291,7 +255,7 @@ def test_from_checkpoint_continues_a_completed_job(manual: Manual, tmp_path: Pat
         batch_size=8,
         n_checkpoints=2,
     )
-    _wait_until(manual, parent.id, "completed")
+    wait_until(manual, parent.id, "completed")
     steps = [c.step for c in manual.sdk.fine_tuning.list_checkpoints(parent.id).data]
     assert steps == [5, 3]
 
