@@ -65,3 +65,14 @@ def test_the_flag_wins_over_the_environment(
 
     assert (flagged.exit_code, plain.exit_code) == (0, 0), flagged.output + plain.output
     assert [config.azure_api_key for config in served] == ["k-flag", "k-from-env"]
+
+
+def test_the_together_flag_wins_over_the_environment(
+    monkeypatch: pytest.MonkeyPatch, served: list[EmulatorConfig]
+) -> None:
+    monkeypatch.setenv("FTJOBS_EMULATOR_TOGETHER_API_KEY", "k-from-env")
+    flagged = CliRunner().invoke(service.cli.main, ["emulator", "--together-api-key", "k-flag"])
+    plain = CliRunner().invoke(service.cli.main, ["emulator"])
+
+    assert (flagged.exit_code, plain.exit_code) == (0, 0), flagged.output + plain.output
+    assert [config.together_api_key for config in served] == ["k-flag", "k-from-env"]
