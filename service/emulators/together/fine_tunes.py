@@ -9,9 +9,9 @@ from typing import Any
 from litestar import Request, Router, delete, get, post
 from litestar.params import FromPath, FromQuery
 
-from service.emulators.bodies import read_json_object
 from service.emulators.faults import COMMIT_BEFORE_DROP
 from service.emulators.together import lifecycle
+from service.emulators.together.bodies import read_object
 from service.emulators.together.dataset_rules import first_problem
 from service.emulators.together.deps import WorldDep
 from service.emulators.together.errors import insufficient_balance, invalid, not_found
@@ -108,7 +108,7 @@ def _new_job(world: TogetherWorld, params: JobParams, price: Estimate, at: float
 @post("/", status_code=200, opt={COMMIT_BEFORE_DROP: True})
 async def create_job(request: Request[Any, Any, Any], world: WorldDep) -> dict[str, Any]:
     """Create a job; bad parameters are 400s now, a bad file ends the job `user_error` later."""
-    params = parse_job(await read_json_object(request), world.find_job)
+    params = parse_job(await read_object(request), world.find_job)
     price = _price(world, params)
     if price.price > world.user_limit:
         raise insufficient_balance(price.price, world.user_limit)
@@ -230,7 +230,7 @@ def _estimate_unavailable(world: TogetherWorld, body: dict[str, Any], method: st
 @post("/estimate-price", status_code=200)
 async def estimate_price(request: Request[Any, Any, Any], world: WorldDep) -> dict[str, Any]:
     """What the job would cost, and whether the account's credit limit lets it proceed."""
-    body = await read_json_object(request)
+    body = await read_object(request)
     params = parse_job(body, world.find_job)
     reason = _estimate_unavailable(world, body, params.method)
     if reason is not None:

@@ -46,6 +46,13 @@ def _spread(total: int, count: int) -> set[int]:
     return {math.ceil(total * index / count) for index in range(1, count + 1)}
 
 
+def min_lr_ratio(job: JobRecord) -> float:
+    """Where the (checked) scheduler lets the learning rate fall to, as a share of the peak."""
+    scheduler = job.settings.get("lr_scheduler") or {}
+    ratio = (scheduler.get("lr_scheduler_args") or {}).get("min_lr_ratio")
+    return 0.0 if ratio is None else float(ratio)
+
+
 def metrics_at(
     job: JobRecord, plan: TrainingPlan, step: int, *, evaluation: bool
 ) -> dict[str, float]:
@@ -56,8 +63,7 @@ def metrics_at(
     progress = step / plan.total_steps
     start = 0.693 if job.method == "dpo" else 1.8  # DPO's loss starts near ln 2
     loss = max(0.001, start * math.exp(-2.0 * progress) + 0.02 + rng.uniform(-0.03, 0.03) * start)
-    min_ratio = float(job.settings.get("lr_scheduler", {}).get("min_lr_ratio", 0.0) or 0.0)
-    learning_rate = job.learning_rate * (1 - (1 - min_ratio) * progress)
+    learning_rate = job.learning_rate * (1 - (1 - min_lr_ratio(job)) * progress)
     metrics: dict[str, float] = {
         "train/global_step": step,
         "train/epoch": round(step / plan.steps_per_epoch, 4),

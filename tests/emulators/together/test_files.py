@@ -194,3 +194,15 @@ def test_checksums_are_the_sdks_sha256(
     upload(sdk, tmp_path, ROWS)
     [listed] = together_state(emulator)["file_list"]
     assert listed["checksum"] == hashlib.sha256(jsonl(ROWS)).hexdigest()
+
+
+def test_a_json_announce_is_a_400_naming_the_purpose(emulator: RunningEmulator) -> None:
+    response = httpx.post(f"{emulator.url}{PATH}/v1/files", json={"purpose": 1}, headers=AUTH)
+    assert response.status_code == 400
+    assert response.json()["error"]["param"] == "purpose"
+
+
+def test_a_put_with_a_malformed_expiry_is_a_400(emulator: RunningEmulator) -> None:
+    response = httpx.put(f"{emulator.url}{PATH}/_uploads/file-x?expires=soon&signature=x")
+    assert response.status_code == 400
+    assert "error" in response.json()

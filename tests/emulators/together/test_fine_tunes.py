@@ -403,17 +403,70 @@ def test_the_sdk_learns_of_an_unknown_model_from_the_limits(manual: Manual, tmp_
     assert together_state(manual.emulator)["jobs"] == 0
 
 
-def test_a_non_json_body_is_a_400(manual: Manual) -> None:
-    response = httpx.post(
-        f"{manual.emulator.url}{PATH}/v1/fine-tunes",
-        content=b"{nope",
-        headers={"Authorization": f"Bearer {KEY}", "Content-Type": "application/json"},
-    )
-    assert response.status_code == 400
-    assert "error" in response.json()
-
-
 def test_an_unknown_job_is_a_404(manual: Manual) -> None:
     with pytest.raises(together.NotFoundError) as info:
         manual.sdk.fine_tuning.list_events("ft-nope")
     assert error_of(info.value)["message"] == "Fine-tune job ft-nope not found."
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        {"lr_scheduler": "cosine"},
+        {"lr_scheduler": {"lr_scheduler_type": "step"}},
+        {"lr_scheduler": {"lr_scheduler_type": "cosine", "lr_scheduler_args": {"num_cycles": 0}}},
+        {"lr_scheduler": {"lr_scheduler_type": "linear", "lr_scheduler_args": []}},
+        {"early_stopping_enabled": True, "early_stopping_patience": "3"},
+        {"early_stopping_enabled": True, "early_stopping_min_delta": -1},
+        {"training_method": "dpo"},
+        {"training_type": "Lora"},
+        {"n_evals": "2"},
+        {"n_epochs": 1.5},
+        {"suffix": 5},
+        {"model": ["a"]},
+        {"from_checkpoint": 7, "model": None},
+        {"training_method": {"method": "dpo", "dpo_beta": "high"}},
+        {"training_type": {"type": "Lora", "lora_trainable_modules": 3}},
+    ],
+)
+def test_malformed_fields_are_400s_never_500s(
+    manual: Manual, tmp_path: Path, change: dict[str, Any]
+) -> None:
+    training = upload(manual.sdk, tmp_path, ROWS)
+    response = create_raw(manual.emulator, {"training_file": training, **GOOD, **change})
+    assert response.status_code == 400, response.text
+    assert response.json()["error"]["param"]
+    manual.after(10 * PHASE)  # and nothing breaks the clock later
+    assert manual.sdk.fine_tuning.list().data == []
+
+
+@pytest.mark.parametrize("content", [b"[]", b"{oops", b'"text"'])
+def test_a_body_that_is_no_object_is_a_400(manual: Manual, content: bytes) -> None:
+    for path in ("/v1/fine-tunes", "/v1/fine-tunes/estimate-price"):
+        response = httpx.post(
+            f"{manual.emulator.url}{PATH}{path}",
+            content=content,
+            headers={"Authorization": f"Bearer {KEY}", "Content-Type": "application/json"},
+        )
+        assert response.status_code == 400
+        assert (
+            response.json()["error"]["message"] == "Invalid request body: expected a JSON object."
+        )
+
+
+def test_a_job_with_a_scheduler_and_early_stopping_runs(manual: Manual, tmp_path: Path) -> None:
+    training = upload(manual.sdk, tmp_path, ROWS)
+    validation = upload(manual.sdk, tmp_path, ROWS[:4], "valid.jsonl")
+    job = manual.sdk.fine_tuning.create(
+        training_file=training,
+        validation_file=validation,
+        model=MODEL,
+        training_method="dpo",
+        lr_scheduler_type="linear",
+        min_lr_ratio=0.5,
+        n_evals=4,
+        early_stopping_enabled=True,
+    )
+    wait_until(manual, job.id, "completed")
+    metrics = manual.sdk.fine_tuning.list_metrics(job.id).metrics or []
+    assert metrics[-1]["train/learning_rate"] == pytest.approx(0.5e-5)
