@@ -98,8 +98,7 @@ def _new_job(world: TogetherWorld, params: JobParams, price: Estimate, at: float
         suffix=params.suffix,
         random_seed=params.random_seed,
         output_name=_output_name(world, params),
-        token_count=price.train_tokens + price.eval_tokens,
-        total_price=price.price_cents,
+        quote=price,
         settings=params.settings,
         from_checkpoint=params.from_checkpoint,
     )

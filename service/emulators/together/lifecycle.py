@@ -131,6 +131,8 @@ def _start_running(world: TogetherWorld, job: JobRecord, at: float) -> None:
     run_seconds = world.settings.run_seconds
     job.run_seconds = world.settings.phase_seconds if run_seconds is None else run_seconds
     job.run_started = at
+    job.token_count = job.quote.train_tokens + job.quote.eval_tokens  # tokenized now
+    job.total_price = job.quote.price_cents
     emit(world, job, at, "job_start", "Job started")
     emit(world, job, at, "model_downloading", f"Downloading model data for {job.model}")
     emit(world, job, at, "model_download_complete", "Model data downloaded")
@@ -255,6 +257,8 @@ def cancel(world: TogetherWorld, job: JobRecord, at: float) -> None:
         return
     world.unschedule(job)
     job.frozen_from = None
+    if job.plan is not None:  # a cancelled job pays for the steps it ran
+        job.total_price = job.quote.share(job.steps_completed / job.plan.total_steps)
     job.status = "cancel_requested"
     emit(world, job, at, "cancel_requested", "Cancel requested by the user")
     _next_phase(world, job, at)

@@ -13,7 +13,6 @@ import pytest
 import together
 
 from service.emulators.together.models import CATALOGUE
-from service.emulators.together.pricing import MINIMUM_PRICE
 from tests.emulators.together.helpers import (
     KEY,
     MODEL,
@@ -76,10 +75,7 @@ def test_create_asks_for_the_limits_and_the_price_first(manual: Manual, tmp_path
         1,
         "mine",
     )
-    assert job.token_count is not None
-    assert job.token_count > 0
-    assert job.total_price is not None
-    assert job.total_price >= 1  # cents
+    assert (job.token_count, job.total_price) == (None, None)  # known once tokenized
     assert [getattr(event, "type", event) for event in job.events or []] == ["job_pending"]
 
 
@@ -120,6 +116,17 @@ def test_a_job_runs_to_completed_with_events_checkpoints_and_metrics(
 
     assert done.status == "completed"
     assert done.batch_size == 8
+    estimate = sdk.fine_tuning.estimate_price(
+        training_file=training,
+        validation_file=validation,
+        model=MODEL,
+        n_epochs=2,
+        n_evals=2,
+        training_method={"method": "dpo"},
+    ).model_dump()
+    tokens = estimate["estimated_train_token_count"] + estimate["estimated_eval_token_count"]
+    assert done.token_count == tokens
+    assert done.total_price == round(estimate["estimated_total_price"] * 100)
     assert done.epochs_completed == 2
     assert done.model_extra is not None
     assert (done.model_extra["steps_completed"], done.model_extra["total_steps"]) == (10, 10)
@@ -195,6 +202,31 @@ def test_cancel_goes_through_cancel_requested(manual: Manual, tmp_path: Path) ->
     with pytest.raises(together.BadRequestError) as info:
         manual.sdk.fine_tuning.cancel(job.id)
     assert "already ended (cancelled)" in error_of(info.value)["message"]
+
+
+def test_a_cancelled_job_pays_for_the_steps_it_ran(manual: Manual, tmp_path: Path) -> None:
+    big = "meta-llama/Meta-Llama-3.1-70B-Instruct-Reference"
+    training = upload(manual.sdk, tmp_path, [dpo_row(index) for index in range(400)])
+    job = dpo_job(manual.sdk, training, model=big, lora=True, batch_size=8, n_epochs=3)
+    quote = manual.sdk.fine_tuning.estimate_price(
+        training_file=training, model=big, n_epochs=3, training_method={"method": "dpo"}
+    ).model_dump()
+    whole = round(quote["estimated_total_price"] * 100)
+
+    manual.after(2 * PHASE + PHASE / 2)  # running, about half of its 150 steps done
+    running = manual.sdk.fine_tuning.retrieve(job.id)
+    manual.sdk.fine_tuning.cancel(job.id)
+    manual.after(PHASE)
+    cancelled = manual.sdk.fine_tuning.retrieve(job.id)
+
+    assert whole >= 4  # cents: enough to tell a share from the whole
+    assert running.total_price == whole
+    assert running.model_extra is not None
+    steps = running.model_extra["steps_completed"]
+    assert 0 < steps < 150
+    assert cancelled.total_price == round(quote["estimated_total_price"] * 100 * steps / 150)
+    assert cancelled.total_price is not None
+    assert cancelled.total_price < whole
 
 
 def test_a_bad_file_ends_the_job_user_error_naming_the_line(manual: Manual, tmp_path: Path) -> None:
@@ -325,7 +357,7 @@ def test_the_estimate_counts_epochs_and_evaluations(manual: Manual, tmp_path: Pa
     assert three["estimated_eval_token_count"] > 0
     tokens = three["estimated_train_token_count"] + three["estimated_eval_token_count"]
     rate = CATALOGUE[MODEL].lora_price_per_million
-    assert three["estimated_total_price"] == max(MINIMUM_PRICE, round(tokens * rate / 1e6, 4))
+    assert three["estimated_total_price"] == round(tokens * rate / 1e6, 6)
 
 
 GOOD = {"model": MODEL, "training_method": {"method": "dpo"}}

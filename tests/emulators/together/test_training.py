@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from service.emulators.together.pricing import Estimate
 from service.emulators.together.records import JobRecord
 from service.emulators.together.training import metrics_at, plan_training
 
@@ -26,8 +27,7 @@ def _job(**changes: Any) -> JobRecord:
         "suffix": None,
         "random_seed": None,
         "output_name": "acct/Qwen3-8B-abc",
-        "token_count": 0,
-        "total_price": 1,
+        "quote": Estimate(0, 0, 0.0),
         **changes,
     }
     return JobRecord(**fields)
