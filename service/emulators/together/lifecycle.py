@@ -105,6 +105,10 @@ def _check_files(world: TogetherWorld, job: JobRecord, at: float) -> None:
         if record is None or record.content is None:
             _user_error(world, job, at, f"The {kind} file {file_id} could not be found.")
             return
+        if record.file_type != "jsonl":
+            reason = f"{record.file_type} files are not emulated (JSONL only)"
+            _user_error(world, job, at, f"Invalid {kind} file {file_id}: {reason}.")
+            return
         problem = first_problem(record.content, job.method)
         if problem is not None:
             _user_error(world, job, at, f"Invalid {kind} file {file_id}: {problem.describe()}.")
@@ -163,46 +167,38 @@ def _reach_milestone(world: TogetherWorld, job: JobRecord, at: float) -> None:
     assert plan is not None
     milestone = plan.milestones[plan.next_index]
     plan.next_index += 1
-    job.steps_completed = milestone.step
-    job.metrics.append(metrics_at(job, plan, milestone.step, evaluation=milestone.evaluation))
+    _log_step(world, job, at, milestone)
+    if milestone.last:
+        _finish_training(world, job, at)
+    else:
+        _schedule_milestone(world, job)
+
+
+def _log_step(world: TogetherWorld, job: JobRecord, at: float, milestone: Milestone) -> None:
+    """What a step shows: its metrics, and the evaluation, epoch end and checkpoint at it."""
+    assert job.plan is not None
+    step = milestone.step
+    job.steps_completed = step
+    job.metrics.append(metrics_at(job, job.plan, step, evaluation=milestone.evaluation))
     job.metrics_logged_at.append(at)
     if milestone.evaluation:
         job.evals_completed += 1
-        emit(
-            world,
-            job,
-            at,
-            "eval_complete",
-            f"Evaluation completed at step {milestone.step}",
-            step=milestone.step,
-        )
+        emit(world, job, at, "eval_complete", f"Evaluation completed at step {step}", step=step)
     if milestone.epoch_complete is not None:
         job.epochs_completed = milestone.epoch_complete
-        emit(
-            world,
-            job,
-            at,
-            "epoch_complete",
-            f"Epoch {milestone.epoch_complete} completed at step {milestone.step}",
-            step=milestone.step,
-        )
+        message = f"Epoch {milestone.epoch_complete} completed at step {step}"
+        emit(world, job, at, "epoch_complete", message, step=step)
     if milestone.checkpoint:
         _checkpoint(world, job, at, milestone)
-    if milestone.last:
-        emit(
-            world,
-            job,
-            at,
-            "training_complete",
-            "Training completed",
-            step=milestone.step,
-            total_steps=plan.total_steps,
-        )
-        emit(world, job, at, "model_compressing", "Compressing output model")
-        job.status = "compressing"
-        _next_phase(world, job, at)
-    else:
-        _schedule_milestone(world, job)
+
+
+def _finish_training(world: TogetherWorld, job: JobRecord, at: float) -> None:
+    assert job.plan is not None
+    total = job.plan.total_steps
+    emit(world, job, at, "training_complete", "Training completed", step=total, total_steps=total)
+    emit(world, job, at, "model_compressing", "Compressing output model")
+    job.status = "compressing"
+    _next_phase(world, job, at)
 
 
 def artifact(job: JobRecord) -> str:
