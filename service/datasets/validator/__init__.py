@@ -21,6 +21,7 @@ from service.datasets.validator.report import (
     Issue,
     ValidationReport,
 )
+from service.datasets.validator.shared_pool import PoolUnavailable, SharedPool
 
 __all__ = [
     "BOM",
@@ -31,6 +32,8 @@ __all__ = [
     "IngestResult",
     "Issue",
     "Overlap",
+    "PoolUnavailable",
+    "SharedPool",
     "SourceFormat",
     "ValidationReport",
     "find_overlap",
