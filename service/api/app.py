@@ -36,6 +36,7 @@ from service.api.sse import stream_events
 from service.api.webhooks import WebhookDeliveryController, WebhookEndpointController
 from service.blobstore import BlobStore
 from service.config import Settings
+from service.datasets.validation import Validation
 from service.db.engine import create_engine, session_factory
 from service.db.reader import Reader
 from service.providers.factory import catalogue
@@ -71,6 +72,8 @@ async def build_resources(settings: Settings, clock: Callable[[], datetime]) -> 
         blobs=BlobStore(settings.blob_root),
         reader=reader,
         catalogue=catalogue(settings),
+        # Its processes start with the first upload that needs them, and stop at shutdown.
+        validation=Validation.from_settings(settings),
         clock=clock,
     )
 
@@ -131,6 +134,7 @@ def create_app(settings: Settings, clock: Callable[[], datetime] = utc_now) -> L
         await stop_edge(app.state)
         res: Resources | None = app.state.get("resources")
         if res is not None:
+            await res.validation.close()
             await res.engine.dispose()
             await res.reader.close()
             res.redis.close()

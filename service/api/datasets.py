@@ -73,7 +73,7 @@ class DatasetController(Controller):
 
             async def store() -> Response[UploadOut]:
                 stored = await datasets.store_upload(
-                    session, res.blobs, principal.team, spool, options
+                    session, res.blobs, principal.team, spool, options, res.validation
                 )
                 if stored.created:  # its bytes are in place: a row that never commits frees them
                     after_commit.undo(res.blobs.delete, stored.dataset.blob_key)
@@ -106,8 +106,10 @@ class DatasetController(Controller):
         format: FormatQuery = None,
     ) -> dict[str, Any]:
         """Validate (and convert) without storing anything: 200 with the report either way."""
+        res = resources(request.app.state)
         async with spooled_upload(request) as (spool, received, _):
-            return await datasets.validate_only(spool, upload_options(received, name, kind, format))
+            options = upload_options(received, name, kind, format)
+            return await datasets.validate_only(res.validation, spool, options)
 
     @get("/")
     async def list_datasets(
@@ -172,16 +174,18 @@ async def spooled_upload(
     request: Request[Any, Any, State],
 ) -> AsyncIterator[tuple[Path, Spooled, str | None]]:
     """The spooled body, what came with it, and (for an Idempotency-Key) its sha256, computed
-    while it streams to disk."""
+    while it streams to disk. Admitted first: past the uploads this process takes at once the
+    answer is 503 before the body is read."""
     res = resources(request.app.state)
-    spool = res.blobs.temp_path(".upload")
-    digest = hashlib.sha256() if IDEMPOTENCY_KEY in request.headers else None
-    try:
-        with DigestingWriter(io.FileIO(spool, "wb"), digest) as sink:
-            received = await spool_body(request, sink, res.settings.max_upload_bytes)
-        yield spool, received, digest.hexdigest() if digest else None
-    finally:
-        discard(spool)
+    async with res.validation.admitted():
+        spool = res.blobs.temp_path(".upload")
+        digest = hashlib.sha256() if IDEMPOTENCY_KEY in request.headers else None
+        try:
+            with DigestingWriter(io.FileIO(spool, "wb"), digest) as sink:
+                received = await spool_body(request, sink, res.settings.max_upload_bytes)
+            yield spool, received, digest.hexdigest() if digest else None
+        finally:
+            discard(spool)
 
 
 class DigestingWriter(io.BufferedWriter):

@@ -22,7 +22,9 @@ from litestar.handlers import HTTPRouteHandler
 from litestar.openapi.datastructures import ResponseSpec
 from litestar.openapi.spec import (
     OpenAPIFormat,
+    OpenAPIHeader,
     OpenAPIMediaType,
+    OpenAPIResponse,
     OpenAPIType,
     Operation,
     RequestBody,
@@ -162,13 +164,29 @@ def upload_body(description: str, choices: Mapping[str, Sequence[str]]) -> Reque
     return RequestBody(content=content, description=description, required=True)
 
 
+UPLOAD_BUSY = (
+    "Service unavailable: as many uploads as this server takes at once are already being "
+    "received or validated (or a validation worker stopped, or the database is unreachable "
+    "for a moment). Nothing was stored: send the upload again after `Retry-After` seconds."
+)
+RETRY_AFTER = OpenAPIHeader(
+    schema=Schema(type=OpenAPIType.INTEGER, minimum=1),
+    description="seconds to wait before sending the request again",
+)
+
+
 def upload_operation(description: str, choices: Mapping[str, Sequence[str]]) -> type[Operation]:
-    """An `operation_class=` for an upload route: its Operation with the upload's body."""
+    """An `operation_class=` for an upload route: its Operation with the upload's body, and
+    its 503 (the validation queue is full) with Retry-After."""
     body = upload_body(description, choices)
 
     @dataclass
     class UploadOperation(Operation):
         def __post_init__(self) -> None:
             self.request_body = body
+            busy = (self.responses or {}).get("503")
+            if isinstance(busy, OpenAPIResponse):
+                busy.description = UPLOAD_BUSY
+                busy.headers = {"Retry-After": RETRY_AFTER}
 
     return UploadOperation

@@ -109,6 +109,7 @@ class PipelineController(Controller):
                 pipeline_request(data),
                 lease=res.settings_lease,
                 destination=res.catalogue.destination(data.provider, res.today()),
+                validation=res.validation,
             )
             # A replay does not enqueue again.
             after_commit.then(res.wakeups.advance_job, pipeline.sft_job_id)

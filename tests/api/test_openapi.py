@@ -99,6 +99,14 @@ def test_uploads_declare_their_bodies(document: dict[str, Any], path: str) -> No
 
 
 @pytest.mark.parametrize("path", UPLOADS)
+def test_uploads_document_503_with_retry_after(document: dict[str, Any], path: str) -> None:
+    busy = document["paths"][path]["post"]["responses"]["503"]
+    assert busy["content"] == {"application/problem+json": {"schema": {"$ref": PROBLEM_REF}}}
+    assert busy["headers"]["Retry-After"]["schema"] == {"type": "integer", "minimum": 1}
+    assert "Retry-After" in busy["description"]
+
+
+@pytest.mark.parametrize("path", UPLOADS)
 def test_kind_and_format_are_enums(document: dict[str, Any], path: str) -> None:
     parameters = {p["name"]: p for p in document["paths"][path]["post"]["parameters"]}
     assert parameters["kind"]["schema"] == {"type": "string", "enum": ["dpo", "sft"]}

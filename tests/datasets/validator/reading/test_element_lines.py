@@ -17,7 +17,7 @@ TRICKY = [
     True,
     None,
     [],
-    {"nested": [[["deep"]], {"x": "\\\"]"}]},
+    {"nested": [[["deep"]], {"x": '\\"]'}]},
     {"unicode": "é — 数据", "escaped": "\u2028 \n \t"},
 ]
 
