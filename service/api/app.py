@@ -123,7 +123,8 @@ def create_app(settings: Settings, clock: Callable[[], datetime] = utc_now) -> L
     http_metrics = new_http_metrics()
 
     async def start(app: Litestar) -> None:
-        app.state.resources = await build_resources(settings, clock)
+        app.state.resources = res = await build_resources(settings, clock)
+        await res.validation.warm()
         await start_edge(app.state, settings, http_metrics)
         # What start-up loaded lives as long as the process: out of the collector's sight, a
         # full collection no longer walks it (it took tens of ms, in the middle of requests).

@@ -121,6 +121,9 @@ class Validation:
             except PoolUnavailable as error:
                 raise busy(f"{error}; the workers have been restarted") from error
 
+    async def warm(self) -> None:
+        await asyncio.to_thread(self.pool.warm)
+
     async def close(self) -> None:
         """Stop the pool's processes (at shutdown; uploads still in flight then get 503)."""
         await asyncio.to_thread(self.pool.close)

@@ -26,6 +26,7 @@ from collections.abc import Iterator
 from concurrent.futures import Executor, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from contextlib import contextmanager
+from multiprocessing import forkserver
 
 from service.datasets.validator.tokens import shared_counter
 
@@ -66,6 +67,12 @@ class SharedPool:
             raise PoolUnavailable(
                 "a validation worker process stopped while validating this upload"
             ) from error
+
+    def warm(self) -> None:
+        """Start the fork server now (it loads the tokenizer, ~1 s), so that the first
+        validation does not wait for it; workers themselves still start on demand."""
+        forkserver_context()
+        forkserver.ensure_running()
 
     def close(self) -> None:
         """Stop the workers (queued work is cancelled; running work finishes). For good: a
