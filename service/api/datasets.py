@@ -11,18 +11,25 @@ from typing import Annotated, Any, TypeAlias, get_args
 
 from litestar import Controller, Request, Response, delete, get, post
 from litestar.datastructures import State
-from litestar.params import FromPath, FromQuery
+from litestar.params import FromPath
 from litestar.response import File
 
 from service.api.deps import Caller, Session, Then, resources, team_scope
 from service.api.idempotency import IDEMPOTENCY_KEY, run_once
-from service.api.openapi import IDEMPOTENT, UPLOAD, problems, query_choice, upload_operation
-from service.api.pagination import DEFAULT_LIMIT, Limit, id_page
+from service.api.openapi import (
+    IDEMPOTENT,
+    UPLOAD,
+    problems,
+    query_choice,
+    query_string,
+    upload_operation,
+)
+from service.api.pagination import DEFAULT_LIMIT, Limit, id_cursor_query, id_page
 from service.api.schemas import DatasetOut, Page, UploadOut, dataset_out, upload_out
 from service.api.uploads import Spooled, spool_body
 from service.blobstore import discard
 from service.datasets import service as datasets
-from service.datasets.service import UploadOptions
+from service.datasets.service import NAME_LENGTH, UploadOptions
 from service.datasets.validator import SOURCE_FORMATS, DatasetKind
 from service.db.models import Dataset
 from service.pipelines import service as pipelines
@@ -38,6 +45,9 @@ UPLOAD_DOC = (
 UPLOAD_CHOICES = {"kind": get_args(DatasetKind), "format": SOURCE_FORMATS}
 KindQuery: TypeAlias = Annotated[str | None, query_choice(UPLOAD_CHOICES["kind"])]
 FormatQuery: TypeAlias = Annotated[str | None, query_choice(UPLOAD_CHOICES["format"])]
+NameQuery: TypeAlias = Annotated[
+    str | None, query_string(min_length=NAME_LENGTH[0], max_length=NAME_LENGTH[1])
+]
 
 
 class DatasetController(Controller):
@@ -58,7 +68,7 @@ class DatasetController(Controller):
         session: Session,
         after_commit: Then,
         principal: Caller,
-        name: FromQuery[str | None] = None,
+        name: NameQuery = None,
         kind: KindQuery = None,
         format: FormatQuery = None,
     ) -> Response[UploadOut]:
@@ -101,7 +111,7 @@ class DatasetController(Controller):
         self,
         request: Request[Any, Any, State],
         principal: Caller,
-        name: FromQuery[str | None] = None,
+        name: NameQuery = None,
         kind: KindQuery = None,
         format: FormatQuery = None,
     ) -> dict[str, Any]:
@@ -117,7 +127,7 @@ class DatasetController(Controller):
         session: Session,
         principal: Caller,
         limit: Limit = DEFAULT_LIMIT,
-        cursor: FromQuery[str | None] = None,
+        cursor: Annotated[str | None, id_cursor_query("ds_")] = None,
     ) -> Page:
         """Your datasets, newest first."""
 

@@ -28,6 +28,7 @@ from service.ids import new_id
 from service.webhooks import outbox
 
 KINDS = ("dpo", "sft")
+NAME_LENGTH = (1, 300)  # characters
 
 
 @dataclass(frozen=True)
@@ -55,8 +56,10 @@ def check_options(options: UploadOptions) -> None:
         errors.append(
             FieldError("invalid_format", _format_message(options.kind, formats), path="/format")
         )
-    if options.name is not None and not 1 <= len(options.name) <= 300:
-        errors.append(FieldError("invalid_name", "name must be 1..300 characters", path="/name"))
+    shortest, longest = NAME_LENGTH
+    if options.name is not None and not shortest <= len(options.name) <= longest:
+        message = f"name must be {shortest}..{longest} characters"
+        errors.append(FieldError("invalid_name", message, path="/name"))
     if errors:
         raise ServiceError(
             "invalid upload options", status=422, title="Invalid input", errors=errors

@@ -106,9 +106,7 @@ def test_the_process_that_shares_a_pool_keeps_no_tokenizer(tmp_path: Path) -> No
 def test_warm_starts_the_fork_server_without_workers(pool: SharedPool) -> None:
     pool.warm()
     servers = [
-        child
-        for child in psutil.Process().children()
-        if "forkserver" in " ".join(child.cmdline())
+        child for child in psutil.Process().children() if "forkserver" in " ".join(child.cmdline())
     ]
     assert len(servers) == 1
     assert pool.started == 0  # workers start with the first validation
