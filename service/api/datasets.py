@@ -32,6 +32,7 @@ from service.datasets import service as datasets
 from service.datasets.service import NAME_LENGTH, UploadOptions
 from service.datasets.validator import SOURCE_FORMATS, DatasetKind
 from service.db.models import Dataset
+from service.errors import FieldError, invalid
 from service.pipelines import service as pipelines
 
 UPLOAD_DOC = (
@@ -212,9 +213,21 @@ class DigestingWriter(io.BufferedWriter):
 def upload_options(
     received: Spooled, name: str | None, kind: str | None, fmt: str | None
 ) -> UploadOptions:
-    fields = received.fields
+    """The options, from the query or the form (the same value in both is fine; two
+    different ones are a 422: which one was meant cannot be guessed)."""
     return UploadOptions(
-        name=name or fields.get("name"),
-        kind=kind or fields.get("kind") or "dpo",
-        format=fmt or fields.get("format") or "openai",
+        name=_option(received, "name", name),
+        kind=_option(received, "kind", kind) or "dpo",
+        format=_option(received, "format", fmt) or "openai",
     )
+
+
+def _option(received: Spooled, name: str, query: str | None) -> str | None:
+    form = received.fields.get(name)
+    if query is not None and form is not None and query != form:
+        message = (
+            f"{name} is given twice with different values: {query!r} as a query parameter, "
+            f"{form!r} as a form field; send it once"
+        )
+        raise invalid(message, [FieldError("conflicting_option", message, path=f"/{name}")])
+    return query or form

@@ -60,6 +60,25 @@ def test_upload_multipart_with_form_fields(client: Client, keys: Keys) -> None:
     assert response.json()["examples"] == 11
 
 
+def test_an_option_given_twice_must_agree(client: Client, keys: Keys) -> None:
+    body = jsonl(dpo_rows(11))
+    files = {"file": ("train.jsonl", body, "application/jsonl")}
+
+    def send(form_format: str) -> Any:
+        return client.post(
+            "/v1/datasets/validate?format=openai",
+            headers=auth(keys.team_a),
+            files=files,
+            data={"format": form_format},
+        )
+
+    assert send("openai").status_code == 200
+    problem = assert_problem(send("not-a-format"), 422)
+    [error] = problem["errors"]
+    assert (error["code"], error["path"]) == ("conflicting_option", "/format")
+    assert "'openai' as a query parameter, 'not-a-format' as a form field" in error["message"]
+
+
 def test_invalid_lines_are_reported_with_line_numbers_and_nothing_is_written(
     client: Client,
     keys: Keys,
