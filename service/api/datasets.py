@@ -19,6 +19,7 @@ from service.api.idempotency import IDEMPOTENCY_KEY, run_once
 from service.api.openapi import (
     IDEMPOTENT,
     UPLOAD,
+    file_operation,
     problems,
     query_choice,
     query_string,
@@ -154,7 +155,11 @@ class DatasetController(Controller):
         files = await datasets.remote_files(session, [dataset.id])
         return dataset_out(dataset, files[dataset.id])
 
-    @get("/{dataset_id:str}/content", media_type="application/jsonl")
+    @get(
+        "/{dataset_id:str}/content",
+        media_type="application/jsonl",
+        operation_class=file_operation(),
+    )
     async def content(
         self, state: State, session: Session, principal: Caller, dataset_id: FromPath[str]
     ) -> File:

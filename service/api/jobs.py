@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from service.api.deps import AfterCommit, Caller, Session, Then, resources, team_scope
 from service.api.idempotency import run_once
-from service.api.inputs import check_choices
+from service.api.inputs import check_choices, check_date_times
 from service.api.openapi import IDEMPOTENT, problems, query_choices
 from service.api.pagination import (
     DEFAULT_LIMIT,
@@ -83,6 +83,7 @@ class JobController(Controller):
     ) -> Page:
         """Jobs, newest first. Filters: `status` (repeatable), `provider`, `model`,
         `dataset_id`, `created_after`, `created_before`, `metadata[key]=value`."""
+        check_date_times(request, "created_after", "created_before")
         filters = JobFilters(
             team=team_scope(principal),
             statuses=check_choices("status", status or (), JobStatus),

@@ -193,6 +193,25 @@ def query_choice(choices: Sequence[str]) -> QueryParameter:
     )
 
 
+def file_operation() -> type[Operation]:
+    """An `operation_class=` for a route answering a file: Litestar documents its
+    Last-Modified as an RFC 3339 date-time, but it is an HTTP-date (RFC 9110)."""
+
+    @dataclass
+    class FileOperation(Operation):
+        def __post_init__(self) -> None:
+            for response in (self.responses or {}).values():
+                headers = response.headers if isinstance(response, OpenAPIResponse) else None
+                if headers and isinstance(headers.get("last-modified"), OpenAPIHeader):
+                    headers["last-modified"] = OpenAPIHeader(
+                        schema=Schema(type=OpenAPIType.STRING),
+                        description="when the file was stored, as an HTTP-date "
+                        "(e.g. Mon, 07 Dec 2026 15:01:54 GMT)",
+                    )
+
+    return FileOperation
+
+
 def upload_body(description: str, choices: Mapping[str, Sequence[str]]) -> RequestBody:
     """The upload routes read their body as a stream (service.api.uploads), so Litestar sees
     no `data` to describe: raw JSONL, or a form with the file as `file` and the options as

@@ -191,3 +191,11 @@ def test_webhook_event_types_and_overlap_are_bounded(document: dict[str, Any]) -
         assert listed["items"]["enum"] == sorted(EVENT_TYPES)
     [seconds, _] = schemas["RotateSecret"]["properties"]["overlap_seconds"]["oneOf"]
     assert (seconds["minimum"], seconds["maximum"]) == (0, MAX_OVERLAP.total_seconds())
+
+
+def test_streams_and_files_are_documented_as_they_are_sent(document: dict[str, Any]) -> None:
+    stream = document["paths"]["/v1/jobs/{job_id}/events/stream"]["get"]["responses"]
+    assert set(stream["200"]["content"]) == {"text/event-stream"}
+    assert "204" in stream
+    content = document["paths"]["/v1/datasets/{dataset_id}/content"]["get"]["responses"]["200"]
+    assert content["headers"]["last-modified"]["schema"] == {"type": "string"}  # an HTTP-date

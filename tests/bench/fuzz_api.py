@@ -14,9 +14,11 @@ job, a pipeline, a webhook endpoint) so that lists and reads answer with bodies,
         --max-examples 50 -H 'Authorization: Bearer <key>'
 
 over every operation of the document (every phase: examples, coverage, fuzzing, stateful).
-Schemathesis is not a project dependency: it is installed (`schemathesis==4.32.5`) into a
-throwaway venv in the temp dir unless `--schemathesis` names an installed one. Prints
-schemathesis's summary and, last, the operations, requests and failures it counted; exits with
+The seeded ids are given to schemathesis as the values of the path parameters
+(`dataset_id`, `job_id`, ...), so that operations on one resource reach their own logic rather
+than a 404. Schemathesis is not a project dependency: it is installed (`schemathesis==4.32.5`)
+into a throwaway venv in the temp dir unless `--schemathesis` names an installed one. Prints
+schemathesis's report and, last, the operations, test cases and failures it counted; exits with
 schemathesis's code. The scratch database is dropped at the end.
 """
 
@@ -26,6 +28,7 @@ import argparse
 import asyncio
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -55,64 +58,62 @@ def schemathesis_command(tmp: Path, given: str | None) -> str:
     return str(env_dir / "bin" / "schemathesis")
 
 
-def seed(base: str, key: str) -> None:
-    """One of each resource, so that reads and lists have bodies to check against schemas."""
+def seed(base: str, key: str) -> dict[str, str]:
+    """One of each resource, so that reads and lists have bodies to check against schemas;
+    their ids, for the path parameters of the operations that read them."""
     auth = {"Authorization": f"Bearer {key}"}
     with httpx.Client(base_url=base, headers=auth, timeout=60) as client:
-        dataset = client.post(
+
+        def create(path: str, **request: Any) -> dict[str, Any]:
+            response = client.post(path, **request)
+            if response.status_code >= 300:
+                raise RuntimeError(f"seeding {path}: {response.status_code} {response.text}")
+            body: dict[str, Any] = response.json()
+            return body
+
+        dataset = create(
             "/v1/datasets?name=seed",
             content=jsonl(good(12)),
             headers={"Content-Type": "application/jsonl"},
-        )
-        dataset.raise_for_status()
-        dataset_id = dataset.json()["id"]
-        created = [
-            client.post(
-                "/v1/jobs",
-                json={
-                    "training_dataset_id": dataset_id,
-                    "model": "gpt-4.1-mini-2025-04-14",
-                    "metadata": {"seed": "yes"},
-                },
-            ),
-            client.post(
-                "/v1/pipelines",
-                json={"dataset_id": dataset_id, "model": "gpt-4.1-mini-2025-04-14"},
-            ),
-            client.post("/v1/webhook-endpoints", json={"url": "http://127.0.0.1:9/hook"}),
-        ]
-        for response in created:
-            if response.status_code >= 300:
-                raise RuntimeError(f"seeding failed: {response.status_code} {response.text}")
-
-
-def summary(report: Path) -> dict[str, Any]:
-    """Operations, requests and failures from schemathesis's NDJSON event stream."""
-    operations: set[str] = set()
-    requests = 0
-    failures: dict[str, set[str]] = {}
-    for line in report.read_text().splitlines():
-        event = json.loads(line)
-        for kind, body in event.items():
-            if kind != "ScenarioFinished":
-                continue
-            label = body.get("recorder", {}).get("label", "")
-            operations.add(label)
-            recorder = body.get("recorder", {})
-            requests += (
-                sum(len(i) for i in recorder.get("interactions", {}).values())
-                if isinstance(recorder.get("interactions"), dict)
-                else 0
-            )
-            for check_list in recorder.get("checks", {}).values():
-                for check in check_list:
-                    if check.get("status") == "FAILURE":
-                        failures.setdefault(check.get("name", "?"), set()).add(label)
+        )["id"]
+        model = "gpt-4.1-mini-2025-04-14"
+        job = create("/v1/jobs", json={"training_dataset_id": dataset, "model": model})["id"]
+        pipeline = create("/v1/pipelines", json={"dataset_id": dataset, "model": model})["id"]
+        endpoint = create("/v1/webhook-endpoints", json={"url": "http://127.0.0.1:9/hook"})["id"]
+        delivery = create(f"/v1/webhook-endpoints/{endpoint}/test")["id"]
     return {
-        "operations": len(operations - {""}),
-        "requests": requests,
-        "failures": {name: sorted(ops) for name, ops in failures.items()},
+        "dataset_id": dataset,
+        "job_id": job,
+        "pipeline_id": pipeline,
+        "endpoint_id": endpoint,
+        "delivery_id": delivery,
     }
+
+
+def config(ids: dict[str, str], path: Path) -> Path:
+    """Schemathesis's config: the seeded ids as the path parameters' values, so that the
+    operations on one resource get past 404 to their own logic."""
+    lines = ["[parameters]"] + [f'"path.{name}" = "{value}"' for name, value in ids.items()]
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
+SUMMARY = {
+    "operations": r"Operations:\s+(\d+) selected",
+    "test cases": r"(\d+) generated",
+    "failures": r"(\d+) found",
+}
+
+
+def summary(output: str) -> dict[str, Any]:
+    """Operations, test cases (requests) and failures, from schemathesis's closing summary."""
+    figures: dict[str, Any] = {
+        name: int(found[1]) if (found := re.search(pattern, output)) else None
+        for name, pattern in SUMMARY.items()
+    }
+    by_check = re.findall(r"❌ (ST\d+ [^:\n]+): (\d+)", output)
+    figures["by check"] = {name: int(count) for name, count in by_check}
+    return figures
 
 
 def run(args: argparse.Namespace, extra: list[str]) -> int:
@@ -124,7 +125,6 @@ def run(args: argparse.Namespace, extra: list[str]) -> int:
     asyncio.run(create_database(server, name))
     database_url = make_url(server).set(database=name).render_as_string(hide_password=False)
     work = Path(tempfile.mkdtemp(prefix="ftjobs-fuzz-"))
-    report_dir = args.report or work / "report"
     try:
         from service.cli.keys import create_key
         from service.db.migrate import upgrade
@@ -148,29 +148,29 @@ def run(args: argparse.Namespace, extra: list[str]) -> int:
         api = [sys.executable, "-m", "service", "api", "--host", "127.0.0.1", "--port", str(port)]
         api_log = work / "api.log"
         with running(api, env, f"{base}/health/live", api_log):
-            seed(base, key)
+            ids = seed(base, key)
             command = [
-                st, "run", f"{base}/schema/openapi.json",
+                st, "--config-file", str(config(ids, work / "schemathesis.toml")),
+                "run", f"{base}/schema/openapi.json",
                 "--checks", "all",
                 "--max-examples", str(args.examples),
                 "--workers", str(args.workers),
                 "--header", f"Authorization: Bearer {key}",
-                "--report", "ndjson",
-                "--report-dir", str(report_dir),
                 "--seed", str(args.seed),
                 *extra,
             ]  # fmt: skip
-            done = subprocess.run(command, check=False)
-        figures = (
-            summary(report_dir / "events.ndjson") if (report_dir / "events.ndjson").exists() else {}
-        )
-        print(f"\nAPI log: {api_log} (kept)" if done.returncode else "")
-        if done.returncode:
-            shutil.copy(api_log, report_dir / "api.log")
-        print(json.dumps(figures, indent=2))
+            # Its own directory: schemathesis leaves a cache where it runs.
+            done = subprocess.run(command, cwd=work, capture_output=True, text=True, check=False)
+        print(done.stdout, done.stderr, sep="\n")
+        if args.report is not None:
+            args.report.mkdir(parents=True, exist_ok=True)
+            (args.report / "schemathesis.txt").write_text(done.stdout)
+            shutil.copy(api_log, args.report / "api.log")
+        print(json.dumps(summary(done.stdout), indent=2))
         return done.returncode
     finally:
         asyncio.run(drop_database(server, name))
+        shutil.rmtree(work, ignore_errors=True)
 
 
 def main() -> None:
@@ -179,7 +179,9 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--seed", type=int, default=15)
     parser.add_argument("--schemathesis", help="an installed schemathesis command to use")
-    parser.add_argument("--report", type=Path, help="keep schemathesis's reports here")
+    parser.add_argument(
+        "--report", type=Path, help="keep schemathesis's output and the API's log here"
+    )
     args, extra = parser.parse_known_args()
     sys.exit(run(args, [e for e in extra if e != "--"]))
 
