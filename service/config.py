@@ -61,6 +61,23 @@ class Settings(BaseSettings):
     )
     blob_dir: Path | None = Field(default=None, description="dataset bytes; default DATA_DIR/blobs")
     max_upload_bytes: int = 512 * 1024 * 1024
+    validation_workers: int | None = Field(
+        default=None,
+        ge=1,
+        description="validator processes an API process shares among its uploads; unset: one "
+        "per CPU it may use",
+    )
+    validation_concurrency: int | None = Field(
+        default=None,
+        ge=1,
+        description="uploads an API process validates at once; unset: VALIDATION_WORKERS",
+    )
+    validation_queue: int = Field(
+        default=16,
+        ge=0,
+        description="uploads an API process takes beyond those validating (receiving their "
+        "body or waiting their turn); past that, 503 with Retry-After",
+    )
 
     queue_name: str = "ftjobs"
     poll_interval_seconds: float = Field(default=15.0, gt=0, description="base poll interval")

@@ -25,6 +25,7 @@ class ServiceError(Exception):
     type: str = "about:blank"
     errors: list[FieldError] = field(default_factory=list)
     extra: dict[str, Any] = field(default_factory=dict)
+    headers: dict[str, str] = field(default_factory=dict)  # e.g. Retry-After on a 503
 
     def __str__(self) -> str:
         return self.detail

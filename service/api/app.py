@@ -37,6 +37,7 @@ from service.api.sse import stream_events
 from service.api.webhooks import WebhookDeliveryController, WebhookEndpointController
 from service.blobstore import BlobStore
 from service.config import Settings
+from service.datasets.validation import Validation
 from service.db.engine import create_engine, session_factory
 from service.db.reader import Reader
 from service.providers.factory import catalogue
@@ -72,6 +73,8 @@ async def build_resources(settings: Settings, clock: Callable[[], datetime]) -> 
         blobs=BlobStore(settings.blob_root),
         reader=reader,
         catalogue=catalogue(settings),
+        # Its processes start with the first upload that needs them, and stop at shutdown.
+        validation=Validation.from_settings(settings),
         clock=clock,
     )
 
@@ -128,7 +131,8 @@ def create_app(
     http_metrics = new_http_metrics()
 
     async def start(app: Litestar) -> None:
-        app.state.resources = await build_resources(settings, clock)
+        app.state.resources = res = await build_resources(settings, clock)
+        await res.validation.warm()
         await start_edge(app.state, settings, http_metrics)
         # What start-up loaded lives as long as the process: out of the collector's sight, a
         # full collection no longer walks it (it took tens of ms, in the middle of requests).
@@ -139,6 +143,7 @@ def create_app(
         await stop_edge(app.state)
         res: Resources | None = app.state.get("resources")
         if res is not None:
+            await res.validation.close()
             await res.engine.dispose()
             await res.reader.close()
             res.redis.close()

@@ -11,13 +11,21 @@ from typing import Annotated, Any, TypeAlias, get_args
 
 from litestar import Controller, Request, Response, delete, get, post
 from litestar.datastructures import State
-from litestar.params import FromPath, FromQuery
+from litestar.params import FromPath
 from litestar.response import File
 
 from service.api.deps import Caller, Session, Then, resources, team_scope
 from service.api.idempotency import IDEMPOTENCY_KEY, run_once
-from service.api.openapi import IDEMPOTENT, UPLOAD, problems, query_choice, upload_operation
-from service.api.pagination import DEFAULT_LIMIT, Limit, id_page
+from service.api.openapi import (
+    IDEMPOTENT,
+    UPLOAD,
+    file_operation,
+    problems,
+    query_choice,
+    query_string,
+    upload_operation,
+)
+from service.api.pagination import DEFAULT_LIMIT, Limit, id_cursor_query, id_page
 from service.api.schemas import (
     DatasetOut,
     Page,
@@ -29,9 +37,10 @@ from service.api.schemas import (
 from service.api.uploads import Spooled, spool_body
 from service.blobstore import discard
 from service.datasets import service as datasets
-from service.datasets.service import UploadOptions
+from service.datasets.service import NAME_LENGTH, UploadOptions
 from service.datasets.validator import SOURCE_FORMATS, DatasetKind
 from service.db.models import Dataset
+from service.errors import FieldError, invalid
 from service.pipelines import service as pipelines
 
 UPLOAD_DOC = (
@@ -45,6 +54,9 @@ UPLOAD_DOC = (
 UPLOAD_CHOICES = {"kind": get_args(DatasetKind), "format": SOURCE_FORMATS}
 KindQuery: TypeAlias = Annotated[str | None, query_choice(UPLOAD_CHOICES["kind"])]
 FormatQuery: TypeAlias = Annotated[str | None, query_choice(UPLOAD_CHOICES["format"])]
+NameQuery: TypeAlias = Annotated[
+    str | None, query_string(min_length=NAME_LENGTH[0], max_length=NAME_LENGTH[1])
+]
 
 
 class DatasetController(Controller):
@@ -65,7 +77,7 @@ class DatasetController(Controller):
         session: Session,
         after_commit: Then,
         principal: Caller,
-        name: FromQuery[str | None] = None,
+        name: NameQuery = None,
         kind: KindQuery = None,
         format: FormatQuery = None,
     ) -> Response[UploadOut]:
@@ -80,7 +92,7 @@ class DatasetController(Controller):
 
             async def store() -> Response[UploadOut]:
                 stored = await datasets.store_upload(
-                    session, res.blobs, principal.team, spool, options
+                    session, res.blobs, principal.team, spool, options, res.validation
                 )
                 if stored.created:  # its bytes are in place: a row that never commits frees them
                     after_commit.undo(res.blobs.delete, stored.dataset.blob_key)
@@ -111,17 +123,18 @@ class DatasetController(Controller):
         self,
         request: Request[Any, Any, State],
         principal: Caller,
-        name: FromQuery[str | None] = None,
+        name: NameQuery = None,
         kind: KindQuery = None,
         format: FormatQuery = None,
     ) -> dict[str, Any]:
         """Validate (and convert) without storing anything: 200 with the report either way;
         its `providers` says whether each provider this deployment has would accept the file
         (`{accepted, problems_total, problems: [{line, path, message}]}`)."""
-        configured = resources(request.app.state).catalogue.configured()
+        res = resources(request.app.state)
         async with spooled_upload(request) as (spool, received, _):
             options = upload_options(received, name, kind, format)
-            return for_providers(await datasets.validate_only(spool, options), configured)
+            report = await datasets.validate_only(res.validation, spool, options)
+            return for_providers(report, res.catalogue.configured())
 
     @get("/")
     async def list_datasets(
@@ -130,7 +143,7 @@ class DatasetController(Controller):
         session: Session,
         principal: Caller,
         limit: Limit = DEFAULT_LIMIT,
-        cursor: FromQuery[str | None] = None,
+        cursor: Annotated[str | None, id_cursor_query("ds_")] = None,
     ) -> Page:
         """Your datasets, newest first."""
         configured = resources(state).catalogue.configured()
@@ -158,7 +171,11 @@ class DatasetController(Controller):
         files = await datasets.remote_files(session, [dataset.id])
         return dataset_out(dataset, files[dataset.id], resources(state).catalogue.configured())
 
-    @get("/{dataset_id:str}/content", media_type="application/jsonl")
+    @get(
+        "/{dataset_id:str}/content",
+        media_type="application/jsonl",
+        operation_class=file_operation(),
+    )
     async def content(
         self, state: State, session: Session, principal: Caller, dataset_id: FromPath[str]
     ) -> File:
@@ -189,16 +206,18 @@ async def spooled_upload(
     request: Request[Any, Any, State],
 ) -> AsyncIterator[tuple[Path, Spooled, str | None]]:
     """The spooled body, what came with it, and (for an Idempotency-Key) its sha256, computed
-    while it streams to disk."""
+    while it streams to disk. Admitted first: past the uploads this process takes at once the
+    answer is 503 before the body is read."""
     res = resources(request.app.state)
-    spool = res.blobs.temp_path(".upload")
-    digest = hashlib.sha256() if IDEMPOTENCY_KEY in request.headers else None
-    try:
-        with DigestingWriter(io.FileIO(spool, "wb"), digest) as sink:
-            received = await spool_body(request, sink, res.settings.max_upload_bytes)
-        yield spool, received, digest.hexdigest() if digest else None
-    finally:
-        discard(spool)
+    async with res.validation.admitted():
+        spool = res.blobs.temp_path(".upload")
+        digest = hashlib.sha256() if IDEMPOTENCY_KEY in request.headers else None
+        try:
+            with DigestingWriter(io.FileIO(spool, "wb"), digest) as sink:
+                received = await spool_body(request, sink, res.settings.max_upload_bytes)
+            yield spool, received, digest.hexdigest() if digest else None
+        finally:
+            discard(spool)
 
 
 class DigestingWriter(io.BufferedWriter):
@@ -215,9 +234,21 @@ class DigestingWriter(io.BufferedWriter):
 def upload_options(
     received: Spooled, name: str | None, kind: str | None, fmt: str | None
 ) -> UploadOptions:
-    fields = received.fields
+    """The options, from the query or the form (the same value in both is fine; two
+    different ones are a 422: which one was meant cannot be guessed)."""
     return UploadOptions(
-        name=name or fields.get("name"),
-        kind=kind or fields.get("kind") or "dpo",
-        format=fmt or fields.get("format") or "openai",
+        name=_option(received, "name", name),
+        kind=_option(received, "kind", kind) or "dpo",
+        format=_option(received, "format", fmt) or "openai",
     )
+
+
+def _option(received: Spooled, name: str, query: str | None) -> str | None:
+    form = received.fields.get(name)
+    if query is not None and form is not None and query != form:
+        message = (
+            f"{name} is given twice with different values: {query!r} as a query parameter, "
+            f"{form!r} as a form field; send it once"
+        )
+        raise invalid(message, [FieldError("conflicting_option", message, path=f"/{name}")])
+    return query or form

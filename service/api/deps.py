@@ -18,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from service.auth.service import Principal
 from service.blobstore import BlobStore
 from service.config import Settings
+from service.datasets.validation import Validation
 from service.db.reader import Reader
 from service.providers.registry import Catalogue
 from service.queue import WakeUps
@@ -77,6 +78,7 @@ class Resources:
     blobs: BlobStore
     reader: Reader  # the ORM-free pool for hot reads (service.db.reader)
     catalogue: Catalogue  # the providers as this deployment has them
+    validation: Validation  # the uploads' shared validator pool and the gate in front of it
     clock: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
 
     def today(self) -> date:

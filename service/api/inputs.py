@@ -43,6 +43,25 @@ def _within(depth: int) -> re.Pattern[bytes]:
 _WITHIN_MAX_DEPTH = _within(MAX_JSON_DEPTH)
 
 
+# Date-time query parameters as the document states them (RFC 3339; the offset may be left out,
+# as before): Litestar would also take a number as seconds since the epoch.
+_DATE_TIME = re.compile(
+    r"[0-9]{4}-[0-9]{2}-[0-9]{2}[Tt ][0-9]{2}:[0-9]{2}(:[0-9]{2}(\.[0-9]+)?)?"
+    r"([Zz]|[+-][0-9]{2}:?[0-9]{2})?"
+)
+
+
+def check_date_times(request: Request[Any, Any, Any], *names: str) -> None:
+    for name in names:
+        value = request.query_params.get(name)
+        if value is not None and not _DATE_TIME.fullmatch(value):
+            message = (
+                f"query parameter {name!r}: {value[:40]!r} is not a date-time; expected an "
+                "RFC 3339 date-time such as 2025-01-31T09:30:00Z"
+            )
+            raise refuse("invalid_query_parameter", f"/{name}", message)
+
+
 def refuse(code: str, path: str, message: str) -> ServiceError:
     return ServiceError(message, status=400, errors=[FieldError(code, message, path=path)])
 

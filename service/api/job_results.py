@@ -7,10 +7,17 @@ from typing import Any
 
 import msgspec
 from litestar import Controller, get
-from litestar.params import FromPath, FromQuery
+from litestar.params import FromPath
 
 from service.api.deps import Caller, Session, team_scope
-from service.api.pagination import DEFAULT_LIMIT, Limit, check_limit, seq_cursor, split_page
+from service.api.pagination import (
+    DEFAULT_LIMIT,
+    Limit,
+    SeqCursor,
+    check_limit,
+    seq_cursor,
+    split_page,
+)
 from service.api.schemas import Page
 from service.jobs import service as jobs
 
@@ -49,7 +56,7 @@ class JobResultsController(Controller):
         principal: Caller,
         job_id: FromPath[str],
         limit: Limit = DEFAULT_LIMIT,
-        cursor: FromQuery[str | None] = None,
+        cursor: SeqCursor = None,
     ) -> Page:
         """Per-step training metrics (from metrics events while running, completed from the
         result file when the job ends), by step."""

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Annotated, Any
 
 from litestar import Controller, Request, Response, get, post
 from litestar.datastructures import State
@@ -12,12 +12,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from service.api.deps import AfterCommit, Caller, Session, Then, resources, team_scope
 from service.api.idempotency import run_once
-from service.api.inputs import check_choices
-from service.api.openapi import IDEMPOTENT, problems
+from service.api.inputs import check_choices, check_date_times
+from service.api.openapi import IDEMPOTENT, problems, query_choices
 from service.api.pagination import (
     DEFAULT_LIMIT,
     Limit,
+    SeqCursor,
     check_limit,
+    id_cursor_query,
     id_page,
     seq_cursor,
     split_page,
@@ -70,17 +72,18 @@ class JobController(Controller):
         self,
         request: Request[Any, Any, State],
         principal: Caller,
-        status: FromQuery[list[str] | None] = None,
+        status: Annotated[list[str] | None, query_choices(list(JobStatus))] = None,
         provider: FromQuery[str | None] = None,
         model: FromQuery[str | None] = None,
         dataset_id: FromQuery[str | None] = None,
         created_after: FromQuery[datetime | None] = None,
         created_before: FromQuery[datetime | None] = None,
         limit: Limit = DEFAULT_LIMIT,
-        cursor: FromQuery[str | None] = None,
+        cursor: Annotated[str | None, id_cursor_query("job_")] = None,
     ) -> Page:
         """Jobs, newest first. Filters: `status` (repeatable), `provider`, `model`,
         `dataset_id`, `created_after`, `created_before`, `metadata[key]=value`."""
+        check_date_times(request, "created_after", "created_before")
         filters = JobFilters(
             team=team_scope(principal),
             statuses=check_choices("status", status or (), JobStatus),
@@ -113,7 +116,7 @@ class JobController(Controller):
         principal: Caller,
         job_id: FromPath[str],
         limit: Limit = DEFAULT_LIMIT,
-        cursor: FromQuery[str | None] = None,
+        cursor: SeqCursor = None,
     ) -> Page:
         """Our own transitions and the mirrored OpenAI events, oldest first."""
         rows = await jobs.events_page(

@@ -11,7 +11,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from types import UnionType
+from typing import Annotated, Any, Union, get_args, get_origin
 
 import msgspec
 from litestar import Litestar
@@ -22,7 +23,9 @@ from litestar.handlers import HTTPRouteHandler
 from litestar.openapi.datastructures import ResponseSpec
 from litestar.openapi.spec import (
     OpenAPIFormat,
+    OpenAPIHeader,
     OpenAPIMediaType,
+    OpenAPIResponse,
     OpenAPIType,
     Operation,
     RequestBody,
@@ -34,6 +37,7 @@ from litestar.typing import FieldDefinition
 
 from service.api.problems import PROBLEM_JSON, TITLES
 from service.api.uploads import FORM_FIELDS
+from service.datasets.service import NAME_LENGTH
 
 
 class ProblemFieldError(msgspec.Struct):
@@ -132,7 +136,52 @@ class ClosedStructSchemaPlugin(StructSchemaPlugin):
     def to_openapi_schema(self, field_definition: FieldDefinition, schema_creator: Any) -> Schema:
         schema = super().to_openapi_schema(field_definition, schema_creator)
         schema.additional_properties = False
+        for field in msgspec.structs.fields(field_definition.type_):
+            prop = (schema.properties or {}).get(field.encode_name)
+            if isinstance(prop, Schema):
+                _constrain(prop, field.type)
         return schema
+
+
+def first(*values: Any) -> Any:
+    return next((value for value in values if value is not None), None)
+
+
+def _constrain(schema: Schema, annotation: Any) -> None:
+    """Put a field's `msgspec.Meta` bounds (`ge`/`le`, or `minimum`/`maximum` and `enum` in
+    `extra_json_schema` when the domain checks them with a message of its own) on the schema
+    of the value they constrain: Litestar drops a bound of 0 and an `enum`, and puts the
+    others beside the `oneOf` of an optional field instead of on its non-null branch."""
+    origin, args = get_origin(annotation), get_args(annotation)
+    if origin is Annotated:
+        for meta in args[1:]:
+            if isinstance(meta, msgspec.Meta):
+                extra = meta.extra_json_schema or {}
+                schema.minimum = first(meta.ge, extra.get("minimum"), schema.minimum)
+                schema.maximum = first(meta.le, extra.get("maximum"), schema.maximum)
+                schema.enum = extra.get("enum", schema.enum)
+        _constrain(schema, args[0])
+    elif origin in (Union, UnionType) and schema.one_of:
+        values = [arg for arg in args if arg is not type(None)]
+        branches = [b for b in schema.one_of if isinstance(b, Schema) and b.type != "null"]
+        if len(values) == len(branches) == 1:
+            schema.minimum = schema.maximum = None
+            _constrain(branches[0], values[0])
+    elif origin is list and isinstance(schema.items, Schema):
+        _constrain(schema.items, args[0])
+
+
+def query_string(**schema: Any) -> QueryParameter:
+    """An optional query string, with the constraints the handler (or the domain) checks
+    (e.g. `pattern`, `min_length`) stated in the document. The schema is the plain string:
+    left out, the parameter is None."""
+    return QueryParameter(schema_extra={**schema, "type": OpenAPIType.STRING, "one_of": None})
+
+
+def query_choices(choices: Sequence[str]) -> QueryParameter:
+    """A repeatable query parameter whose every value must be one of `choices`."""
+    items = Schema(type=OpenAPIType.STRING, enum=list(choices))
+    return QueryParameter(schema_extra={"type": OpenAPIType.ARRAY, "items": items, "one_of": None})
 
 
 def query_choice(choices: Sequence[str]) -> QueryParameter:
@@ -142,6 +191,25 @@ def query_choice(choices: Sequence[str]) -> QueryParameter:
     return QueryParameter(
         schema_extra={"enum": list(choices), "type": OpenAPIType.STRING, "one_of": None}
     )
+
+
+def file_operation() -> type[Operation]:
+    """An `operation_class=` for a route answering a file: Litestar documents its
+    Last-Modified as an RFC 3339 date-time, but it is an HTTP-date (RFC 9110)."""
+
+    @dataclass
+    class FileOperation(Operation):
+        def __post_init__(self) -> None:
+            for response in (self.responses or {}).values():
+                headers = response.headers if isinstance(response, OpenAPIResponse) else None
+                if headers and isinstance(headers.get("last-modified"), OpenAPIHeader):
+                    headers["last-modified"] = OpenAPIHeader(
+                        schema=Schema(type=OpenAPIType.STRING),
+                        description="when the file was stored, as an HTTP-date "
+                        "(e.g. Mon, 07 Dec 2026 15:01:54 GMT)",
+                    )
+
+    return FileOperation
 
 
 def upload_body(description: str, choices: Mapping[str, Sequence[str]]) -> RequestBody:
@@ -154,6 +222,9 @@ def upload_body(description: str, choices: Mapping[str, Sequence[str]]) -> Reque
         name: Schema(type=OpenAPIType.STRING, enum=list(choices[name]) if name in choices else None)
         for name in FORM_FIELDS
     }
+    fields["name"] = Schema(
+        type=OpenAPIType.STRING, min_length=NAME_LENGTH[0], max_length=NAME_LENGTH[1]
+    )
     form = Schema(type=OpenAPIType.OBJECT, properties={"file": binary, **fields}, required=["file"])
     content = {
         "application/jsonl": OpenAPIMediaType(schema=binary),
@@ -162,13 +233,29 @@ def upload_body(description: str, choices: Mapping[str, Sequence[str]]) -> Reque
     return RequestBody(content=content, description=description, required=True)
 
 
+UPLOAD_BUSY = (
+    "Service unavailable: as many uploads as this server takes at once are already being "
+    "received or validated (or a validation worker stopped, or the database is unreachable "
+    "for a moment). Nothing was stored: send the upload again after `Retry-After` seconds."
+)
+RETRY_AFTER = OpenAPIHeader(
+    schema=Schema(type=OpenAPIType.INTEGER, minimum=1),
+    description="seconds to wait before sending the request again",
+)
+
+
 def upload_operation(description: str, choices: Mapping[str, Sequence[str]]) -> type[Operation]:
-    """An `operation_class=` for an upload route: its Operation with the upload's body."""
+    """An `operation_class=` for an upload route: its Operation with the upload's body, and
+    its 503 (the validation queue is full) with Retry-After."""
     body = upload_body(description, choices)
 
     @dataclass
     class UploadOperation(Operation):
         def __post_init__(self) -> None:
             self.request_body = body
+            busy = (self.responses or {}).get("503")
+            if isinstance(busy, OpenAPIResponse):
+                busy.description = UPLOAD_BUSY
+                busy.headers = {"Retry-After": RETRY_AFTER}
 
     return UploadOperation

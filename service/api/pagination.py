@@ -8,6 +8,7 @@ from typing import Annotated, Protocol, TypeAlias, TypeVar
 
 from litestar.params import QueryParameter
 
+from service.api.openapi import query_string
 from service.api.schemas import Page
 from service.errors import FieldError, ServiceError
 
@@ -16,12 +17,23 @@ DEFAULT_LIMIT = 20
 MAX_LIMIT = 100
 # `?limit=`: the bounds are checked by check_limit (a 400 naming them), and documented here.
 Limit: TypeAlias = Annotated[int, QueryParameter(schema_extra={"minimum": 1, "maximum": MAX_LIMIT})]
-_ID_CURSOR = re.compile(r"^[a-z]{2,4}_[0-9A-HJKMNP-TV-Z]{26}$")
+_ULID = "[0-9A-HJKMNP-TV-Z]{26}"
+_ID_CURSOR = re.compile(rf"^[a-z]{{2,4}}_{_ULID}$")
 # Sequences and steps are PostgreSQL integers. ASCII digits only: str.isdigit() and int() also
 # take other scripts' digits (and isdigit() takes "²", which int() refuses).
 _SEQ_CURSOR = re.compile(r"[0-9]{1,10}")
 MAX_SEQ = 2**31 - 1
 _USE_NEXT_CURSOR = "pass back the next_cursor of the previous page"
+
+
+# What the document says of cursors: a page's `next_cursor`, as the checks below accept it.
+# (Sequences up to 9 digits: the checks take up to 2**31 - 1, more than a job's events reach.)
+SeqCursor: TypeAlias = Annotated[str | None, query_string(pattern="^[0-9]{1,9}$")]
+
+
+def id_cursor_query(prefix: str) -> QueryParameter:
+    """`?cursor=` of a list of ids that start with `prefix`."""
+    return query_string(pattern=f"^{prefix}{_ULID}$")
 
 
 def check_limit(limit: int) -> int:

@@ -3,18 +3,18 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Annotated, Any
 
 import msgspec
 from litestar import Controller, Request, Response, get, post
 from litestar.datastructures import State
-from litestar.params import FromPath, FromQuery, JSONBody
+from litestar.params import FromPath, JSONBody
 
 from service.api.deps import Caller, Session, Then, resources, team_scope
 from service.api.idempotency import run_once
 from service.api.inputs import check_choices
-from service.api.openapi import IDEMPOTENT, problems
-from service.api.pagination import DEFAULT_LIMIT, Limit, id_page
+from service.api.openapi import IDEMPOTENT, problems, query_choices
+from service.api.pagination import DEFAULT_LIMIT, Limit, id_cursor_query, id_page
 from service.api.schemas import HyperparameterValue, Page
 from service.db.pipeline_models import Pipeline
 from service.pipelines import service as pipelines
@@ -109,6 +109,7 @@ class PipelineController(Controller):
                 pipeline_request(data),
                 lease=res.settings_lease,
                 destination=res.catalogue.destination(data.provider, res.today()),
+                validation=res.validation,
             )
             # A replay does not enqueue again.
             after_commit.then(res.wakeups.advance_job, pipeline.sft_job_id)
@@ -121,9 +122,9 @@ class PipelineController(Controller):
         self,
         session: Session,
         principal: Caller,
-        status: FromQuery[list[str] | None] = None,
+        status: Annotated[list[str] | None, query_choices(list(PipelineStatus))] = None,
         limit: Limit = DEFAULT_LIMIT,
-        cursor: FromQuery[str | None] = None,
+        cursor: Annotated[str | None, id_cursor_query("pl_")] = None,
     ) -> Page:
         """Pipelines, newest first; `status` (repeatable) filters."""
         statuses = check_choices("status", status or (), PipelineStatus)

@@ -62,7 +62,14 @@ def _field_error(error: FieldError) -> dict[str, Any]:
 
 
 def service_error(_: Request[Any, Any, Any], exc: ServiceError) -> Response[dict[str, Any]]:
-    return problem(exc.status, exc.detail, title=exc.title, errors=exc.errors, **exc.extra)
+    return problem(
+        exc.status,
+        exc.detail,
+        title=exc.title,
+        errors=exc.errors,
+        headers=exc.headers or None,
+        **exc.extra,
+    )
 
 
 def validation_error(request: Request[Any, Any, Any], exc: ValidationException) -> Response[Any]:

@@ -15,6 +15,7 @@ from typing import Any
 import msgspec
 from litestar import Request, Response, get
 from litestar.datastructures import State
+from litestar.openapi.datastructures import ResponseSpec
 from litestar.params import FromPath
 from litestar.response import ServerSentEvent, ServerSentEventMessage
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -32,7 +33,17 @@ HEARTBEAT_SECONDS = 15.0  # a comment now and then keeps proxies from closing an
 MAX_STREAM_SECONDS = 3600.0
 
 
-@get("/v1/jobs/{job_id:str}/events/stream", tags=["jobs"])
+@get(
+    "/v1/jobs/{job_id:str}/events/stream",
+    tags=["jobs"],
+    media_type="text/event-stream",
+    responses={
+        204: ResponseSpec(
+            data_container=None,
+            description="the job has finished and every event was sent: stop reconnecting",
+        )
+    },
+)
 async def stream_events(
     request: Request[Any, Any, State], session: Session, principal: Caller, job_id: FromPath[str]
 ) -> ServerSentEvent | Response[None]:

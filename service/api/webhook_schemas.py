@@ -3,16 +3,25 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import Annotated
 
 import msgspec
 
 from service.db.webhook_models import WebhookAttempt, WebhookEndpoint
-from service.webhooks.service import DeliveryLog
+from service.webhooks.service import MAX_OVERLAP, DeliveryLog
+from service.wiring import EVENT_TYPES
+
+# What the webhooks service checks (a 422 naming the choices or the bounds), stated in the
+# document only: msgspec enforcing them would answer its own 400 instead.
+EventType = Annotated[str, msgspec.Meta(extra_json_schema={"enum": sorted(EVENT_TYPES)})]
+OverlapSeconds = Annotated[
+    float, msgspec.Meta(extra_json_schema={"minimum": 0, "maximum": MAX_OVERLAP.total_seconds()})
+]
 
 
 class EndpointCreate(msgspec.Struct, forbid_unknown_fields=True):
     url: str
-    event_types: list[str] | None = None
+    event_types: list[EventType] | None = None
     description: str | None = None
 
 
@@ -21,13 +30,13 @@ class EndpointUpdate(msgspec.Struct, forbid_unknown_fields=True):
     re-enables a disabled endpoint."""
 
     url: str | None = None
-    event_types: list[str] | None = None
+    event_types: list[EventType] | None = None
     description: str | None = None
     enabled: bool | None = None
 
 
 class RotateSecret(msgspec.Struct, forbid_unknown_fields=True):
-    overlap_seconds: float | None = None
+    overlap_seconds: OverlapSeconds | None = None
 
 
 class EndpointOut(msgspec.Struct):

@@ -5,18 +5,26 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Any
+from typing import Annotated, Any
 
 import msgspec
 from litestar import Controller, Request, Response, delete, get, patch, post
 from litestar.datastructures import State
-from litestar.params import FromPath, FromQuery, JSONBody
+from litestar.params import FromPath, JSONBody
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from service.api.deps import Caller, Session, Then, resources, team_scope
 from service.api.idempotency import run_once
 from service.api.openapi import IDEMPOTENT, problems
-from service.api.pagination import DEFAULT_LIMIT, Limit, check_limit, id_cursor, id_page, split_page
+from service.api.pagination import (
+    DEFAULT_LIMIT,
+    Limit,
+    check_limit,
+    id_cursor,
+    id_cursor_query,
+    id_page,
+    split_page,
+)
 from service.api.schemas import Page
 from service.api.webhook_schemas import (
     DeliveryOut,
@@ -141,7 +149,7 @@ class WebhookEndpointController(Controller):
         session: Session,
         principal: Caller,
         limit: Limit = DEFAULT_LIMIT,
-        cursor: FromQuery[str | None] = None,
+        cursor: Annotated[str | None, id_cursor_query("we_")] = None,
     ) -> Page:
         """Your webhook endpoints, newest first (secrets are never shown again)."""
         return await id_page(
@@ -239,7 +247,7 @@ class WebhookEndpointController(Controller):
         principal: Caller,
         endpoint_id: FromPath[str],
         limit: Limit = DEFAULT_LIMIT,
-        cursor: FromQuery[str | None] = None,
+        cursor: Annotated[str | None, id_cursor_query("dlv_")] = None,
     ) -> Page:
         """Deliveries to this endpoint, newest first, each with every attempt: status code,
         latency, error, the first KB of the answer, and when the next attempt is due."""

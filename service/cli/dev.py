@@ -25,6 +25,10 @@ from service.db.migrate import upgrade
 from service.logs import configure, format_for
 
 EMULATOR_KEY = "sk-ftjobs-emulator"
+# A developer's webhook receiver runs on their own machine: loopback is allowed unless the
+# developer set the allow-list themselves (even to nothing).
+WEBHOOK_NETWORKS = "FTJOBS_WEBHOOK_ALLOWED_NETWORKS"
+LOOPBACK_NETWORKS = "127.0.0.0/8,::1/128"
 
 
 # Each of these stops everything `ftjobs dev` started: Ctrl-C, a supervisor or `timeout`, and
@@ -46,6 +50,7 @@ def run_dev(settings: Settings, *, host: str, port: int) -> None:
         env["FTJOBS_METRICS_TOKEN"] = _metrics_token(settings, data_dir)
         # The console's cookies are Secure by default; `ftjobs dev` serves plain http.
         env.setdefault("FTJOBS_CONSOLE_SECURE_COOKIE", "false")
+        env |= webhook_networks(env)
         upgrade(env["FTJOBS_DATABASE_URL"])
         url_file = write_dev_database_url(data_dir, env["FTJOBS_DATABASE_URL"])
         stack.callback(url_file.unlink, missing_ok=True)
@@ -137,6 +142,11 @@ def emulator_env(env: dict[str, str]) -> dict[str, str]:
     return env | {"FTJOBS_EMULATOR_RUN_SECONDS": f"{DEV_EMULATOR_RUN_SECONDS:g}"}
 
 
+def webhook_networks(env: dict[str, str]) -> dict[str, str]:
+    """Loopback for webhooks, unless the environment names the allowed networks already."""
+    return {} if WEBHOOK_NETWORKS in env else {WEBHOOK_NETWORKS: LOOPBACK_NETWORKS}
+
+
 def _azure_line(settings: Settings, host: str, port: int) -> str:
     """Where the emulator's Azure OpenAI resource answers, for the announcement."""
     key = settings.emulator_azure_api_key.get_secret_value()
@@ -193,6 +203,8 @@ def _announce(
         f"{emulated_azure}"
         f"{pace}"
         f"  try:  curl -H 'Authorization: Bearer {key}' {base}/v1/jobs\n"
+        f"  webhooks may go to: {env[WEBHOOK_NETWORKS] or 'public addresses only'} "
+        f"({WEBHOOK_NETWORKS})\n"
         f"  metrics (Prometheus):  curl -H 'Authorization: Bearer "
         f"{env['FTJOBS_METRICS_TOKEN']}' {base}/metrics\n"
         "  a key for another team (from this directory, or with FTJOBS_DATA_DIR set alike):\n"

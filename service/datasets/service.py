@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from service.blobstore import BlobStore, discard
 from service.datasets import repository
+from service.datasets.validation import Validation
 from service.datasets.validator import (
     FORMATS_BY_KIND,
     SOURCE_FORMATS,
@@ -27,6 +28,7 @@ from service.ids import new_id
 from service.webhooks import outbox
 
 KINDS = ("dpo", "sft")
+NAME_LENGTH = (1, 300)  # characters
 
 
 @dataclass(frozen=True)
@@ -54,8 +56,10 @@ def check_options(options: UploadOptions) -> None:
         errors.append(
             FieldError("invalid_format", _format_message(options.kind, formats), path="/format")
         )
-    if options.name is not None and not 1 <= len(options.name) <= 300:
-        errors.append(FieldError("invalid_name", "name must be 1..300 characters", path="/name"))
+    shortest, longest = NAME_LENGTH
+    if options.name is not None and not shortest <= len(options.name) <= longest:
+        message = f"name must be {shortest}..{longest} characters"
+        errors.append(FieldError("invalid_name", message, path="/name"))
     if errors:
         raise ServiceError(
             "invalid upload options", status=422, title="Invalid input", errors=errors
@@ -68,22 +72,31 @@ def _format_message(kind: str, formats: tuple[str, ...]) -> str:
     return f"format must be one of {', '.join(formats)}{narrowed}"
 
 
-async def validate_only(spool: Path, options: UploadOptions) -> dict[str, Any]:
+async def validate_only(
+    validation: Validation, spool: Path, options: UploadOptions
+) -> dict[str, Any]:
     check_options(options)
-    result = await _ingest(spool, None, options)
+    result = await _ingest(spool, None, options, validation)
     return result.as_dict()
 
 
 async def store_upload(
-    session: AsyncSession, blobs: BlobStore, team: str, spool: Path, options: UploadOptions
+    session: AsyncSession,
+    blobs: BlobStore,
+    team: str,
+    spool: Path,
+    options: UploadOptions,
+    validation: Validation | None = None,
 ) -> Stored:
     """Validates (and converts) the spooled upload; a valid one becomes a dataset row whose bytes
-    sit under its own key. Invalid input raises 422 with the whole report; nothing is written."""
+    sit under its own key. Invalid input raises 422 with the whole report; nothing is written.
+    `validation`: the server's shared pool (None: a pool of this call's own when the file is
+    large, as the CLI and the workers run it)."""
     check_options(options)
     converted = blobs.temp_path(".jsonl")
     try:
         with converted.open("wb") as sink:
-            result = await _ingest(spool, sink, options)
+            result = await _ingest(spool, sink, options, validation)
         if not result.report.valid:
             raise invalid_dataset(result)
         existing = await repository.find_same_bytes(session, team, options.kind, result.sha256)
@@ -130,7 +143,17 @@ async def _insert(
     return Stored(dataset, created=True)
 
 
-async def _ingest(spool: Path, sink: Any, options: UploadOptions) -> IngestResult:
+async def _ingest(
+    spool: Path, sink: Any, options: UploadOptions, validation: Validation | None
+) -> IngestResult:
+    if validation is not None:
+        return await validation.ingest(
+            spool,
+            sink,
+            kind=options.kind,  # checked by check_options
+            fmt=options.format,
+            count_tokens=options.count_tokens,
+        )
     # Validation and token counting are CPU work: keep them off the event loop.
     return await asyncio.to_thread(
         ingest_file,

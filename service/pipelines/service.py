@@ -15,6 +15,7 @@ from service.blobstore import BlobStore, discard
 from service.datasets import acceptance
 from service.datasets import service as datasets
 from service.datasets.service import UploadOptions
+from service.datasets.validation import Validation
 from service.db.models import Dataset
 from service.db.pipeline_models import Pipeline
 from service.errors import FieldError, ServiceError, conflict, invalid, not_found
@@ -56,16 +57,18 @@ async def create(
     *,
     lease: timedelta,
     destination: Destination,
+    validation: Validation | None = None,
 ) -> Pipeline:
-    """Builds and stores the SFT dataset, then writes the SFT job and the pipeline, both at the
-    `destination` provider. The caller commits, then enqueues the SFT job; the DPO job is
-    created when SFT succeeds, at the same provider."""
+    """Builds and stores the SFT dataset (validated in `validation`'s shared pool when given),
+    then writes the SFT job and the pipeline, both at the `destination` provider. The caller
+    commits, then enqueues the SFT job; the DPO job is created when SFT succeeds, at the same
+    provider."""
     _check(request, destination)
     source = await _dpo_dataset(session, team, request.dataset_id, destination.info.name)
     too_few = rules.too_few(request.sft_fraction, source.examples, source.id)
     if too_few is not None:
         raise invalid(too_few.message, [too_few])
-    sft = await _store_sft_dataset(session, blobs, team, source, request)
+    sft = await _store_sft_dataset(session, blobs, team, source, request, validation)
     pipeline_id = new_id("pl")
     job = await jobs.create(
         session,
@@ -127,7 +130,12 @@ async def _dpo_dataset(session: AsyncSession, team: str, dataset_id: str, provid
 
 
 async def _store_sft_dataset(
-    session: AsyncSession, blobs: BlobStore, team: str, source: Dataset, request: PipelineRequest
+    session: AsyncSession,
+    blobs: BlobStore,
+    team: str,
+    source: Dataset,
+    request: PipelineRequest,
+    validation: Validation | None,
 ) -> Dataset:
     """Stored like an upload: the SFT rules validate it, and the same bytes again (the same
     dataset, fraction and seed) reuse the dataset already stored."""
@@ -139,7 +147,7 @@ async def _store_sft_dataset(
         await asyncio.to_thread(_build, blobs, source.blob_key, built, size, seed)
         name = f"SFT from {source.id}: {size} preferred outputs (seed {seed})"
         options = UploadOptions(name=name, kind="sft", format="openai")
-        stored = await datasets.store_upload(session, blobs, team, built, options)
+        stored = await datasets.store_upload(session, blobs, team, built, options, validation)
     except ServiceError as refused:
         # The validator's report, said of the file we built rather than of an upload.
         refused.detail = f"the SFT dataset built from {source.id} is invalid: {refused.detail}"

@@ -123,10 +123,22 @@ def _refusal(address: Address, allowed: Sequence[Network]) -> str | None:
         return None
     for kind, network in _PRIVATE:
         if network.version == address.version and address in network:
-            return f"is a {kind} address ({network}) not in the allowed networks"
+            return f"is a {kind} address ({network}) {not_allowed(network)}"
     if not address.is_global:
-        return "is a reserved address not in the allowed networks"
+        return f"is a reserved address {not_allowed(ipaddress.ip_network(address))}"
     return None
+
+
+ALLOW_SETTING = "FTJOBS_WEBHOOK_ALLOWED_NETWORKS"
+
+
+def not_allowed(network: Network) -> str:
+    """Names the setting and what to put in it: the operator reading a refused registration
+    (often a developer pointing a webhook at their own machine) learns the fix from it."""
+    return (
+        f"not in {ALLOW_SETTING} (comma-separated CIDRs); to allow it, the operator sets "
+        f"{ALLOW_SETTING}={network} on the API and the workers"
+    )
 
 
 def _judged_as(address: Address) -> list[Address]:

@@ -3,16 +3,26 @@ clear problem+json with lines and nothing written."""
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import json
+from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import Any, cast
 
+import httpx
+import psutil
 import pytest
+from litestar import Litestar
 
+from service.api.app import create_app
+from service.api.deps import resources
 from service.config import Settings
+from service.datasets.validation import RETRY_AFTER_SECONDS
 from tests.api.conftest import Client, Keys, auth
 from tests.api.helpers import JSONL, assert_problem, create_job, upload
 from tests.support.data import dpo_row, dpo_rows, jsonl, sft_rows
+from tests.support.processes import validation_workers
 
 
 def stored_files(settings: Settings) -> list[Path]:
@@ -48,6 +58,25 @@ def test_upload_multipart_with_form_fields(client: Client, keys: Keys) -> None:
     assert response.status_code == 201, response.text
     assert response.json()["name"] == "from-form"
     assert response.json()["examples"] == 11
+
+
+def test_an_option_given_twice_must_agree(client: Client, keys: Keys) -> None:
+    body = jsonl(dpo_rows(11))
+    files = {"file": ("train.jsonl", body, "application/jsonl")}
+
+    def send(form_format: str) -> Any:
+        return client.post(
+            "/v1/datasets/validate?format=openai",
+            headers=auth(keys.team_a),
+            files=files,
+            data={"format": form_format},
+        )
+
+    assert send("openai").status_code == 200
+    problem = assert_problem(send("not-a-format"), 422)
+    [error] = problem["errors"]
+    assert (error["code"], error["path"]) == ("conflicting_option", "/format")
+    assert "'openai' as a query parameter, 'not-a-format' as a form field" in error["message"]
 
 
 def test_invalid_lines_are_reported_with_line_numbers_and_nothing_is_written(
@@ -232,3 +261,85 @@ def test_the_same_bytes_under_a_new_name_say_they_were_already_stored(
     assert dataset["already_stored"] is True
     read = client.get(f"/v1/datasets/{dataset['id']}", headers=auth(keys.team_a)).json()
     assert "already_stored" not in read  # a property of the upload, not of the dataset
+
+
+def gated(settings: Settings, *, concurrency: int, queue: int) -> Settings:
+    return settings.model_copy(
+        update={
+            "validation_workers": 2,
+            "validation_concurrency": concurrency,
+            "validation_queue": queue,
+        }
+    )
+
+
+async def held_body(
+    first: bytes, received: asyncio.Event, release: asyncio.Event, rest: bytes
+) -> AsyncIterator[bytes]:
+    """An upload whose body stops after `first` until `release`: it stays in flight. The app
+    asking for more (`received`) shows it was admitted."""
+    yield first
+    received.set()
+    await release.wait()
+    yield rest
+
+
+def in_process(app: Litestar) -> httpx.AsyncClient:
+    """Streams request bodies into the app as they are produced (Litestar's TestClient reads a
+    body whole before the app sees it)."""
+    transport = httpx.ASGITransport(app=cast(Any, app))
+    return httpx.AsyncClient(transport=transport, base_url="http://api")
+
+
+def test_uploads_past_the_queue_get_503_with_retry_after(settings: Settings, keys: Keys) -> None:
+    app = create_app(gated(settings, concurrency=1, queue=1))
+    body = jsonl(dpo_rows(12))
+    headers = {**auth(keys.team_a), "Content-Type": "application/jsonl"}
+
+    async def scenario() -> tuple[list[httpx.Response], httpx.Response]:
+        release = asyncio.Event()
+        received = [asyncio.Event(), asyncio.Event()]  # one validating, one queued: all it takes
+        async with app.lifespan(), in_process(app) as client:
+            held = [
+                asyncio.create_task(
+                    client.post(
+                        "/v1/datasets/validate",
+                        content=held_body(body[:10], event, release, body[10:]),
+                        headers=headers,
+                    )
+                )
+                for event in received
+            ]
+            await asyncio.gather(*(event.wait() for event in received))
+            assert resources(app.state).validation.gate.in_flight == 2
+            refused = await client.post("/v1/datasets", content=body, headers=headers)
+            release.set()
+            return list(await asyncio.gather(*held)), refused
+
+    held, refused = asyncio.run(scenario())
+    assert_problem(refused, 503)
+    assert refused.headers["Retry-After"] == str(RETRY_AFTER_SECONDS)
+    assert "as many as this server takes at once" in refused.json()["detail"]
+    assert [r.status_code for r in held] == [200, 200]  # the admitted ones finish
+    assert all(r.json()["valid"] for r in held)
+
+
+def test_concurrent_uploads_share_one_pool_that_shutdown_closes(
+    settings: Settings, keys: Keys
+) -> None:
+    app = create_app(gated(settings, concurrency=2, queue=8))
+    headers = {**auth(keys.team_a), "Content-Type": "application/jsonl"}
+    bodies = [jsonl(dpo_rows(12 + n)) for n in range(6)]
+
+    async def scenario() -> tuple[list[int], int, list[psutil.Process]]:
+        async with app.lifespan(), in_process(app) as client:
+            uploads = [client.post("/v1/datasets", content=b, headers=headers) for b in bodies]
+            statuses = [r.status_code for r in await asyncio.gather(*uploads)]
+            pool = resources(app.state).validation.pool
+            return statuses, pool.started, validation_workers()
+
+    statuses, started, workers = asyncio.run(scenario())
+    assert statuses == [201] * 6
+    assert started == 1 and 1 <= len(workers) <= 2  # one pool of two, for six uploads
+    _, alive = psutil.wait_procs(workers, timeout=30)  # the app has shut down
+    assert alive == []

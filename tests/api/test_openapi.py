@@ -10,7 +10,12 @@ import msgspec
 import pytest
 
 from service.api.pagination import MAX_LIMIT
+from service.datasets.service import NAME_LENGTH
 from service.datasets.validator import SOURCE_FORMATS, DatasetKind
+from service.jobs.states import JobStatus
+from service.pipelines.states import PipelineStatus
+from service.webhooks.service import MAX_OVERLAP
+from service.wiring import EVENT_TYPES
 from tests.api.conftest import Client
 
 METHODS = {"get", "post", "put", "patch", "delete"}
@@ -99,6 +104,14 @@ def test_uploads_declare_their_bodies(document: dict[str, Any], path: str) -> No
 
 
 @pytest.mark.parametrize("path", UPLOADS)
+def test_uploads_document_503_with_retry_after(document: dict[str, Any], path: str) -> None:
+    busy = document["paths"][path]["post"]["responses"]["503"]
+    assert busy["content"] == {"application/problem+json": {"schema": {"$ref": PROBLEM_REF}}}
+    assert busy["headers"]["Retry-After"]["schema"] == {"type": "integer", "minimum": 1}
+    assert "Retry-After" in busy["description"]
+
+
+@pytest.mark.parametrize("path", UPLOADS)
 def test_kind_and_format_are_enums(document: dict[str, Any], path: str) -> None:
     parameters = {p["name"]: p for p in document["paths"][path]["post"]["parameters"]}
     assert parameters["kind"]["schema"] == {"type": "string", "enum": ["dpo", "sft"]}
@@ -137,3 +150,52 @@ def test_structs_that_refuse_unknown_fields_say_so(document: dict[str, Any]) -> 
     assert {name: schemas[name].get("additionalProperties") for name in names} == dict.fromkeys(
         names, False
     )
+
+
+def test_cursors_state_what_a_next_cursor_looks_like(document: dict[str, Any]) -> None:
+    cursors = {
+        f"{method.upper()} {path}": parameter["schema"]
+        for path, method, operation in operations(document)
+        for parameter in operation.get("parameters", [])
+        if parameter["name"] == "cursor"
+    }
+    assert len(cursors) >= 7
+    assert cursors["GET /v1/datasets"]["pattern"] == "^ds_[0-9A-HJKMNP-TV-Z]{26}$"
+    assert cursors["GET /v1/jobs/{job_id}/events"]["pattern"] == "^[0-9]{1,9}$"
+    assert all(schema["type"] == "string" and schema["pattern"] for schema in cursors.values())
+
+
+@pytest.mark.parametrize(
+    ("path", "statuses"),
+    [("/v1/jobs", list(JobStatus)), ("/v1/pipelines", list(PipelineStatus))],
+)
+def test_status_filters_are_enums(document: dict[str, Any], path: str, statuses: list[str]) -> None:
+    parameters = {p["name"]: p for p in document["paths"][path]["get"]["parameters"]}
+    schema = parameters["status"]["schema"]
+    assert schema == {"type": "array", "items": {"type": "string", "enum": statuses}}
+
+
+@pytest.mark.parametrize("path", UPLOADS)
+def test_the_dataset_name_is_bounded(document: dict[str, Any], path: str) -> None:
+    operation = document["paths"][path]["post"]
+    parameters = {p["name"]: p for p in operation["parameters"]}
+    form = operation["requestBody"]["content"]["multipart/form-data"]["schema"]
+    for schema in (parameters["name"]["schema"], form["properties"]["name"]):
+        assert (schema["minLength"], schema["maxLength"]) == NAME_LENGTH
+
+
+def test_webhook_event_types_and_overlap_are_bounded(document: dict[str, Any]) -> None:
+    schemas = document["components"]["schemas"]
+    for name in ("EndpointCreate", "EndpointUpdate"):
+        [listed, _] = schemas[name]["properties"]["event_types"]["oneOf"]
+        assert listed["items"]["enum"] == sorted(EVENT_TYPES)
+    [seconds, _] = schemas["RotateSecret"]["properties"]["overlap_seconds"]["oneOf"]
+    assert (seconds["minimum"], seconds["maximum"]) == (0, MAX_OVERLAP.total_seconds())
+
+
+def test_streams_and_files_are_documented_as_they_are_sent(document: dict[str, Any]) -> None:
+    stream = document["paths"]["/v1/jobs/{job_id}/events/stream"]["get"]["responses"]
+    assert set(stream["200"]["content"]) == {"text/event-stream"}
+    assert "204" in stream
+    content = document["paths"]["/v1/datasets/{dataset_id}/content"]["get"]["responses"]["200"]
+    assert content["headers"]["last-modified"]["schema"] == {"type": "string"}  # an HTTP-date

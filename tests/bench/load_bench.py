@@ -176,7 +176,9 @@ def free_port() -> int:
 
 
 @contextmanager
-def running(command: list[str], env: dict[str, str], health: str, log: Path) -> Iterator[None]:
+def running(
+    command: list[str], env: dict[str, str], health: str, log: Path
+) -> Iterator[subprocess.Popen[bytes]]:
     with log.open("wb") as out:
         process = subprocess.Popen(command, env=env, stdout=out, stderr=subprocess.STDOUT)
         try:
@@ -189,7 +191,7 @@ def running(command: list[str], env: dict[str, str], health: str, log: Path) -> 
                     time.sleep(0.2)
             else:
                 raise RuntimeError(f"{command} did not start:\n{log.read_text()[-2000:]}")
-            yield
+            yield process
         finally:
             process.terminate()
             try:

@@ -25,6 +25,7 @@ import httpx
 import psutil
 import pytest
 
+from service.cli.dev import webhook_networks
 from tests.support.processes import wait_until
 
 pytestmark = pytest.mark.e2e
@@ -163,6 +164,7 @@ def test_dev_runs_everything_and_ctrl_c_stops_it(data_dir: Path) -> None:
         emulator = httpx.get(f"http://127.0.0.1:{dev.port + 1}/_emulator/state")
         assert emulator.status_code == 200
         assert len(dev.children) >= 4  # emulator, api, worker, scheduler (+ their own children)
+        assert_a_loopback_webhook_can_be_registered(dev, headers)
         assert_keys_create_finds_the_dev_database(dev)
         servers = embedded_servers(data_dir)
         assert servers  # the daemonized Postgres and Redis are found, so the checks below mean it
@@ -174,6 +176,22 @@ def test_dev_runs_everything_and_ctrl_c_stops_it(data_dir: Path) -> None:
         assert not (data_dir / "dev-database-url").exists()  # removed on the way out
         _gone, alive = psutil.wait_procs([*dev.children, *servers], timeout=20)
         assert alive == []
+
+
+def assert_a_loopback_webhook_can_be_registered(dev: Dev, headers: dict[str, str]) -> None:
+    """A developer's receiver on their own machine: refused outside `ftjobs dev` unless
+    FTJOBS_WEBHOOK_ALLOWED_NETWORKS names loopback, which dev does by default."""
+    for url in (f"http://127.0.0.1:{dev.port}/hook", f"http://[::1]:{dev.port}/hook"):
+        created = httpx.post(f"{dev.base}/v1/webhook-endpoints", headers=headers, json={"url": url})
+        assert created.status_code == 201, created.text
+    assert "webhooks may go to: 127.0.0.0/8,::1/128" in dev.output()
+
+
+def test_dev_allows_loopback_webhooks_unless_told_otherwise() -> None:
+    assert webhook_networks({}) == {"FTJOBS_WEBHOOK_ALLOWED_NETWORKS": "127.0.0.0/8,::1/128"}
+    mine = {"FTJOBS_WEBHOOK_ALLOWED_NETWORKS": "10.0.0.0/8"}
+    assert webhook_networks(mine) == {}
+    assert webhook_networks({"FTJOBS_WEBHOOK_ALLOWED_NETWORKS": ""}) == {}  # "none": kept
 
 
 def assert_keys_create_finds_the_dev_database(dev: Dev) -> None:

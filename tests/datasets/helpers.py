@@ -130,3 +130,18 @@ def findings(report: ValidationReport) -> list[tuple[int | None, str]]:
     """(line, code) of every reported issue, errors and warnings, in a stable order."""
     items = [*report.errors, *report.warnings]
     return sorted(((i.line, i.code) for i in items), key=lambda t: (t[0] or 0, t[1]))
+
+
+def element_lines(text: str) -> list[int]:
+    """The line where each element of a JSON array starts, found with the json module (a
+    reference for the validator's streaming scanner)."""
+    decoder = json.JSONDecoder()
+    starts: list[int] = []
+    pos = text.index("[") + 1
+    while True:
+        while text[pos] in " \t\r\n,":
+            pos += 1
+        if text[pos] == "]":
+            return starts
+        starts.append(text.count("\n", 0, pos) + 1)
+        _, pos = decoder.raw_decode(text, pos)

@@ -18,6 +18,16 @@ import httpx
 import psutil
 
 
+def validation_workers() -> list[psutil.Process]:
+    """This process's validator pool workers (service.datasets.validator.shared_pool): forked
+    by the pool's fork server, a child of this process, not by this process itself."""
+    return [
+        child
+        for child in psutil.Process().children(recursive=True)
+        if "forkserver" in " ".join(child.cmdline()) and child.ppid() != os.getpid()
+    ]
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))

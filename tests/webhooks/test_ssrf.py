@@ -38,7 +38,7 @@ def test_link_local_and_metadata_are_refused_even_when_allow_listed(address: str
 )
 def test_loopback_and_private_are_refused_unless_allow_listed(address: str) -> None:
     reason = ssrf.refusal(ip(address), NONE)
-    assert reason is not None and "allowed networks" in reason
+    assert reason is not None and "not in FTJOBS_WEBHOOK_ALLOWED_NETWORKS" in reason
     assert (
         ssrf.refusal(
             ip(address),
@@ -217,3 +217,11 @@ def test_the_request_goes_to_the_checked_address_under_the_original_name() -> No
     plain = ssrf.Pinned(ssrf.check_url("http://hooks.example/x"), ip("2606:4700::1111"))
     url, host, extensions = sender.pinned_request(plain)
     assert (str(url), host, extensions) == ("http://[2606:4700::1111]/x", "hooks.example", {})
+
+
+@pytest.mark.parametrize("address", ["127.0.0.1", "::1", "10.0.0.5", "fec0::1", "198.18.0.1"])
+def test_a_refusal_names_the_setting_and_a_value_that_allows_the_address(address: str) -> None:
+    reason = ssrf.refusal(ip(address), NONE)
+    assert reason is not None
+    suggested = reason.rsplit("FTJOBS_WEBHOOK_ALLOWED_NETWORKS=", 1)[1].split()[0]
+    assert ssrf.refusal(ip(address), ssrf.parse_networks(suggested)) is None

@@ -24,6 +24,7 @@ from service.datasets.validator.report import (
     ProviderVerdict,
     ValidationReport,
 )
+from service.datasets.validator.shared_pool import PoolUnavailable, SharedPool
 
 __all__ = [
     "BOM",
@@ -35,9 +36,11 @@ __all__ = [
     "IngestResult",
     "Issue",
     "Overlap",
+    "PoolUnavailable",
     "Provider",
     "ProviderProblem",
     "ProviderVerdict",
+    "SharedPool",
     "SourceFormat",
     "ValidationReport",
     "find_overlap",

@@ -8,7 +8,7 @@ parent over those keys, in file order.
 from __future__ import annotations
 
 from array import array
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -58,6 +58,9 @@ class RowKeys:
 
     def shift(self, offset: int) -> None:
         self.lines = array("q", (line + offset for line in self.lines))
+
+    def renumber(self, lines: Sequence[int]) -> None:
+        self.lines = array("q", (lines[line - 1] for line in self.lines))
 
     def _columns(self) -> tuple[array[int], ...]:
         return (
@@ -130,6 +133,19 @@ class BlockResult:
         if self.max_sequence_line is not None:
             self.max_sequence_line += offset
         self.acceptance.shift(offset)
+
+    def renumber(self, lines: Sequence[int]) -> None:
+        """Line n (counted from 1) becomes `lines[n - 1]`: a converted block's rows become
+        the lines of the user's file they came from."""
+        self.sink.kept = [
+            i if i.line is None else msgspec.structs.replace(i, line=lines[i.line - 1])
+            for i in self.sink.kept
+        ]
+        self.keys.renumber(lines)
+        if self.first_crlf is not None:
+            self.first_crlf = lines[self.first_crlf - 1]
+        if self.max_line is not None:
+            self.max_line = lines[self.max_line - 1]
 
 
 BLANK_MESSAGE = "blank line: JSONL has one object per line; remove it"

@@ -5,6 +5,7 @@ write the stored (OpenAI-format) bytes. Bad input never raises: it becomes the r
 from __future__ import annotations
 
 import hashlib
+from array import array
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,7 +19,7 @@ from service.datasets.validator.convert.formats import SourceFormat
 from service.datasets.validator.convert.stream import Conversion
 from service.datasets.validator.dataset.aggregate import Aggregator
 from service.datasets.validator.hints import csv_message, looks_like_csv
-from service.datasets.validator.pool import run_blocks, run_file
+from service.datasets.validator.pool import SourceBlock, run_blocks, run_file
 from service.datasets.validator.reading.lines import BOM, DEFAULT_BLOCK_BYTES, Block
 from service.datasets.validator.report import (
     DEFAULT_CAP_PER_CODE,
@@ -26,6 +27,7 @@ from service.datasets.validator.report import (
     DatasetKind,
     ValidationReport,
 )
+from service.datasets.validator.shared_pool import SharedPool
 
 Progress = Callable[[int], None]
 
@@ -76,13 +78,16 @@ def ingest_file(
     workers: int | None = None,
     cap_per_code: int = DEFAULT_CAP_PER_CODE,
     hash_bytes: bool | None = None,
+    shared: SharedPool | None = None,
 ) -> IngestResult:
     """Validate (and convert, when `fmt` is not openai) `src`, writing stored bytes to `dst`.
 
     `progress` is called with the number of source bytes read so far; `workers` overrides the
     process count (default: every core for files above a threshold). `sha256`/`bytes` describe
     the stored bytes; with `dst=None` they are only computed when `hash_bytes=True` (hashing
-    costs a tenth of a validation's CPU, for nothing when nothing is stored).
+    costs a tenth of a validation's CPU, for nothing when nothing is stored). With `shared`,
+    the work runs in that pool's processes (whatever the size; `workers` is then ignored)
+    instead of in a pool of this call's own; a worker dying under it raises PoolUnavailable.
     """
     opts = Options(kind=kind, count_tokens=count_tokens, cap_per_code=cap_per_code)
     size = src.stat().st_size
@@ -92,11 +97,11 @@ def ingest_file(
                 f, fmt, kind=kind, on_chunk=_progress(progress), cap_per_code=cap_per_code
             )
             if not conv.passthrough:
-                return _converted(conv, dst, opts, size, n_epochs, workers)
+                return _converted(conv, dst, opts, size, n_epochs, workers, shared)
             f.seek(0)
         hashed = dst is not None if hash_bytes is None else hash_bytes
         copier = _Copier(f, _Out(dst) if hashed else None, progress)
-        agg = _validate_jsonl(src, f, copier, opts, size, workers)
+        agg = _validate_jsonl(src, f, copier, opts, size, workers, shared)
         agg.finish(
             lines=agg.lines if not agg.not_jsonl else copier.newlines(),
             size=size,
@@ -110,7 +115,13 @@ def ingest_file(
 
 
 def _validate_jsonl(
-    src: Path, f: BinaryIO, copier: _Copier, opts: Options, size: int, workers: int | None
+    src: Path,
+    f: BinaryIO,
+    copier: _Copier,
+    opts: Options,
+    size: int,
+    workers: int | None,
+    shared: SharedPool | None,
 ) -> Aggregator:
     agg = Aggregator(opts)
     head = f.read(256).removeprefix(BOM)
@@ -121,7 +132,7 @@ def _validate_jsonl(
     else:
         if looks_like_csv(first):  # said once; the lines are still judged
             agg.sink.add(issue(1, None, "csv_not_jsonl", csv_message(first)))
-        run_file(src, agg, opts, size=size, workers=workers, done=copier.copy_to)
+        run_file(src, agg, opts, size=size, workers=workers, done=copier.copy_to, shared=shared)
     copier.copy_to(size)
     return agg
 
@@ -168,14 +179,15 @@ def _converted(
     size: int,
     n_epochs: int | None,
     workers: int | None,
+    shared: SharedPool | None,
 ) -> IngestResult:
     out = _Out(dst)
     agg = Aggregator(opts)
     detected = conv.detected or "unknown"
     if conv.detected is None:
         _unknown_format(agg, opts.kind)
-    lines = _blocks(conv.lines(), out)
-    run_blocks(lines, agg, opts, size=size, workers=workers)
+    blocks = _blocks(conv.rows(), out)
+    run_blocks(blocks, agg, opts, size=size, workers=workers, shared=shared)
     for dropped in conv.report.dropped:
         where = f"line {dropped.line}" if dropped.line is not None else f"element {dropped.row}"
         msg = f"source row {dropped.row} ({where}) was not converted: {dropped.message}"
@@ -220,22 +232,27 @@ def _unknown_format(agg: Aggregator, kind: DatasetKind) -> None:
     agg.not_jsonl = True  # no per-file "empty" finding on top of this one
 
 
-def _blocks(lines: Iterable[bytes], out: _Out) -> Iterator[Block]:
-    """Group converted lines into blocks, writing them out as they are formed."""
+def _blocks(rows: Iterable[tuple[int, bytes]], out: _Out) -> Iterator[SourceBlock]:
+    """Group converted lines into blocks, writing them out as they are formed; each block
+    keeps the source line of each of its rows."""
     parts: list[bytes] = []
-    size, first = 0, 1
-    for count, line in enumerate(lines, 1):
-        parts.append(line)
-        size += len(line)
+    lines = array("q")
+    size = 0
+    for line, data in rows:
+        parts.append(data)
+        lines.append(line)
+        size += len(data)
         if size >= DEFAULT_BLOCK_BYTES:
-            data = b"".join(parts)
-            out(data)
-            yield Block(first, data)
-            parts, size, first = [], 0, count + 1
+            yield _block(parts, lines, out)
+            parts, lines, size = [], array("q"), 0
     if parts:
-        data = b"".join(parts)
-        out(data)
-        yield Block(first, data)
+        yield _block(parts, lines, out)
+
+
+def _block(parts: list[bytes], lines: array[int], out: _Out) -> SourceBlock:
+    data = b"".join(parts)
+    out(data)
+    return SourceBlock(Block(lines[0], data), lines)
 
 
 def _progress(progress: Progress | None) -> Callable[[bytes], None] | None:

@@ -4,6 +4,9 @@ A file on disk is cut into byte ranges that worker processes read themselves (no
 shipped between processes); a converted stream, which exists only in this process, is shipped
 as blocks. Either way results are folded in file order with a bounded number in flight, so
 memory stays flat whatever the size.
+
+The workers are either a pool of this validation's own (the CLI: forked from it, gone when it
+ends) or a `SharedPool` the caller keeps for all its validations (the API: see shared_pool).
 """
 
 from __future__ import annotations
@@ -12,19 +15,30 @@ import multiprocessing
 import os
 import threading
 from collections import deque
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import Executor, Future, ProcessPoolExecutor
+from contextlib import contextmanager
 from pathlib import Path
+from typing import NamedTuple
 
 from service.datasets.validator.blocks import BlockResult, Options, process_block, process_range
 from service.datasets.validator.dataset.aggregate import Aggregator
-from service.datasets.validator.reading.lines import Block, LongLine
+from service.datasets.validator.reading.lines import Block
+from service.datasets.validator.shared_pool import SharedPool, forkserver_context
 from service.datasets.validator.tokens import release_shared_counter, shared_counter
 
 # Below this, starting workers (each loads the tokenizer) costs more than it saves.
 POOL_THRESHOLD_BYTES = 16 << 20
 RANGE_BYTES = 4 << 20
 TAIL_RANGE_BYTES = 1 << 20
+
+
+class SourceBlock(NamedTuple):
+    """Converted rows, numbered from 1 in `block`, and the line of the user's file where each
+    came from: the report names those lines, not the converted file's."""
+
+    block: Block
+    lines: Sequence[int]
 
 
 def worker_count(size: int, requested: int | None) -> int:
@@ -37,8 +51,8 @@ def worker_count(size: int, requested: int | None) -> int:
 
 def _pool(n: int, opts: Options) -> ProcessPoolExecutor:
     """Workers by fork when this process has one thread (the CLI): they start at once, with
-    every module loaded. With threads (the API server) fork can deadlock, so a forkserver
-    that has the validator preloaded forks them instead."""
+    every module loaded. With threads fork can deadlock, so a forkserver that has the
+    validator preloaded forks them instead."""
     if threading.active_count() == 1:
         fork = multiprocessing.get_context("fork")
         if not opts.count_tokens:
@@ -53,9 +67,19 @@ def _pool(n: int, opts: Options) -> ProcessPoolExecutor:
         pool.submit(int).result()
         release_shared_counter()
         return pool
-    server = multiprocessing.get_context("forkserver")
-    server.set_forkserver_preload([__name__])
-    return ProcessPoolExecutor(max_workers=n, mp_context=server)
+    return ProcessPoolExecutor(max_workers=n, mp_context=forkserver_context())
+
+
+@contextmanager
+def _workers(n: int, opts: Options, shared: SharedPool | None) -> Iterator[tuple[Executor, int]]:
+    """The executor to submit to and how many workers it has: the shared pool, or one of
+    this validation's own, shut down at the end."""
+    if shared is not None:
+        with shared.borrow() as executor:
+            yield executor, shared.workers
+        return
+    with _pool(n, opts) as pool:
+        yield pool, n
 
 
 def run_file(
@@ -66,28 +90,39 @@ def run_file(
     size: int,
     workers: int | None,
     done: Callable[[int], None],
+    shared: SharedPool | None = None,
 ) -> None:
-    """Validate the `size` bytes of `path`; `done(offset)` follows progress, in order."""
+    """Validate the `size` bytes of `path`; `done(offset)` follows progress, in order. With
+    a shared pool every file goes to it, whatever its size: its workers are running already,
+    and this process keeps no tokenizer."""
     n = worker_count(size, workers)
-    ranges = split_ranges(size, n)
     line = 0
-    if n <= 1:
-        for a, b in ranges:
+    if n <= 1 and shared is None:
+        for a, b in split_ranges(size, 1):
             line = _fold_range(agg, process_range(path, a, b, opts), line)
             done(b)
         return
-    with _pool(n, opts) as pool:
+    with _workers(n, opts, shared) as (pool, width):
         pending: deque[tuple[int, Future[BlockResult]]] = deque()
-        for a, b in ranges:
-            pending.append((b, pool.submit(process_range, path, a, b, opts)))
-            while len(pending) > 2 * n:
+        try:
+            for a, b in split_ranges(size, width):
+                pending.append((b, pool.submit(process_range, path, a, b, opts)))
+                while len(pending) > 2 * width:
+                    end, fut = pending.popleft()
+                    line = _fold_range(agg, fut.result(), line)
+                    done(end)
+            while pending:
                 end, fut = pending.popleft()
                 line = _fold_range(agg, fut.result(), line)
                 done(end)
-        while pending:
-            end, fut = pending.popleft()
-            line = _fold_range(agg, fut.result(), line)
-            done(end)
+        finally:
+            _cancel(fut for _, fut in pending)
+
+
+def _cancel(futures: Iterable[Future[BlockResult]]) -> None:
+    """A validation that stops early (an error) leaves no work behind in a shared pool."""
+    for fut in futures:
+        fut.cancel()
 
 
 def split_ranges(size: int, workers: int) -> list[tuple[int, int]]:
@@ -106,48 +141,35 @@ def _fold_range(agg: Aggregator, result: BlockResult, lines_before: int) -> int:
 
 
 def run_blocks(
-    items: Iterable[Block | LongLine],
+    items: Iterable[SourceBlock],
     agg: Aggregator,
     opts: Options,
     *,
     size: int,
     workers: int | None = None,
+    shared: SharedPool | None = None,
 ) -> None:
     """Validate blocks produced in this process (a conversion's output)."""
     n = worker_count(size, workers)
-    if n <= 1:
+    if n <= 1 and shared is None:
         for item in items:
-            _fold(agg, item, _inline(item, opts))
+            _fold_block(agg, item, process_block(item.block.data, 1, opts))
         return
-    with _pool(n, opts) as pool:
-        pending: deque[tuple[Block | LongLine, Future[BlockResult] | None]] = deque()
-        for item in items:
-            pending.append((item, _submit(pool, item, opts)))
-            while len(pending) > 2 * n:
-                _fold_next(agg, pending)
-        while pending:
-            _fold_next(agg, pending)
+    with _workers(n, opts, shared) as (pool, width):
+        pending: deque[tuple[SourceBlock, Future[BlockResult]]] = deque()
+        try:
+            for item in items:
+                pending.append((item, pool.submit(process_block, item.block.data, 1, opts)))
+                while len(pending) > 2 * width:
+                    done, fut = pending.popleft()
+                    _fold_block(agg, done, fut.result())
+            while pending:
+                done, fut = pending.popleft()
+                _fold_block(agg, done, fut.result())
+        finally:
+            _cancel(fut for _, fut in pending)
 
 
-def _inline(item: Block | LongLine, opts: Options) -> BlockResult | None:
-    return process_block(item.data, item.first_line, opts) if isinstance(item, Block) else None
-
-
-def _submit(pool: Executor, item: Block | LongLine, opts: Options) -> Future[BlockResult] | None:
-    if isinstance(item, LongLine):
-        return None
-    return pool.submit(process_block, item.data, item.first_line, opts)
-
-
-def _fold(agg: Aggregator, item: Block | LongLine, result: BlockResult | None) -> None:
-    if isinstance(item, LongLine):
-        agg.add_long_line(item.line, item.length)
-    elif result is not None:
-        agg.add_block(result)
-
-
-def _fold_next(
-    agg: Aggregator, pending: deque[tuple[Block | LongLine, Future[BlockResult] | None]]
-) -> None:
-    item, fut = pending.popleft()
-    _fold(agg, item, fut.result() if fut is not None else None)
+def _fold_block(agg: Aggregator, item: SourceBlock, result: BlockResult) -> None:
+    result.renumber(item.lines)
+    agg.add_block(result)

@@ -451,3 +451,32 @@ def test_a_conversion_keeping_every_field_says_nothing_of_fields(tmp_path: Path)
     result = ingest_file(src, io.BytesIO(), fmt="trl", count_tokens=False)
     assert result.report.counts_by_code == {}
     assert result.conversion is not None and result.conversion.notes == []
+
+
+def test_a_pretty_printed_array_reports_the_line_where_the_element_starts(
+    tmp_path: Path,
+) -> None:
+    rows = n_rows(TRL_STD)
+    rows[3] = {**rows[3], "rejected": rows[3]["chosen"]}  # the 4th element: identical outputs
+    text = json.dumps(rows, indent=2)  # "[" on line 1, then five lines per element
+    assert text.splitlines()[16].strip() == "{"  # the 4th element starts on line 17
+    src = tmp_path / "trl.json"
+    src.write_text(text)
+    result = ingest_file(src, io.BytesIO(), fmt="auto", count_tokens=False)
+    assert result.detected_format == "trl"
+    assert findings(result.report) == [(17, "identical_outputs")]
+
+
+def test_a_converted_jsonl_row_keeps_its_line_past_dropped_and_blank_lines(
+    tmp_path: Path,
+) -> None:
+    rows: list[Any] = n_rows(TRL_STD, 12)
+    rows[9] = {**rows[9], "rejected": rows[9]["chosen"]}
+    lines = [*rows[:2], "", {"chosen": "no prompt"}, *rows[2:]]  # 1 blank, 1 dropped
+    src = tmp_path / "trl.jsonl"
+    src.write_bytes(jsonl(lines))
+    result = ingest_file(src, io.BytesIO(), fmt="trl", count_tokens=False)
+    # The 10th row is the 10th converted line, but line 12 of the file.
+    assert (12, "identical_outputs") in findings(result.report)
+    assert result.conversion is not None
+    assert [(d.row, d.line) for d in result.conversion.dropped] == [(3, 4)]

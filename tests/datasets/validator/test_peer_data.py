@@ -13,7 +13,7 @@ import msgspec
 import pytest
 
 from service.datasets.validator import ingest_file
-from tests.datasets.helpers import PEER_DATA, findings, jsonl, run
+from tests.datasets.helpers import PEER_DATA, element_lines, findings, jsonl, run
 
 ORCA = PEER_DATA / "azure-foundry_orca_dpo_pairs_validation.jsonl"
 TOOLCALL = PEER_DATA / "azure-foundry_stock_toolcall_sft_validation.jsonl"
@@ -140,13 +140,11 @@ def test_sharegpt_array_converts(fmt: Any) -> None:
         0,
     )
     assert result.report.valid
-    # The demo file really does repeat five rows.
+    # The demo file really does repeat five rows (elements 158, 187, ...), each named by the
+    # line of the file where it starts.
+    starts = element_lines(SHAREGPT.read_text())
     assert findings(result.report) == [
-        (158, "duplicate_row"),
-        (187, "duplicate_row"),
-        (231, "duplicate_row"),
-        (249, "duplicate_row"),
-        (276, "duplicate_row"),
+        (starts[element - 1], "duplicate_row") for element in (158, 187, 231, 249, 276)
     ]
     lines = out.getvalue().splitlines()
     assert len(lines) == 300

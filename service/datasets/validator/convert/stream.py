@@ -6,6 +6,7 @@ converted file gets exactly the same checks as one uploaded in OpenAI's format.
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Callable, Iterator
 from typing import BinaryIO
 
@@ -85,28 +86,35 @@ class Conversion:
 
     def lines(self) -> Iterator[bytes]:
         """The converted rows, each encoded as one line ending with a newline."""
+        for _, data in self.rows():
+            yield data
+
+    def rows(self) -> Iterator[tuple[int, bytes]]:
+        """Each converted row with the line of the source file where it starts."""
         convert = CONVERTERS.get(self.detected or "")
         if convert is None or self._first is None:
             return
-        yield from self._one(convert, self._first)
-        for row in self._rows:
-            yield from self._one(convert, row)
+        for row in itertools.chain([self._first], self._rows):
+            data = self._one(convert, row)
+            if data is not None:
+                # A row's line is always known; its number stands in should it ever not be.
+                yield (row.line if row.line is not None else row.number), data
 
-    def _one(self, convert: Converter, row: SourceRow) -> Iterator[bytes]:
+    def _one(self, convert: Converter, row: SourceRow) -> bytes | None:
         self.report.rows_in += 1
         if row.error is not None:
             self._drop(row, "invalid_json", row.error)
-            return
+            return None
         if not isinstance(row.value, dict):
             self._drop(row, "not_an_object", "the row is not a JSON object")
-            return
+            return None
         result = convert(row.value)
         if isinstance(result, Drop):
             self._drop(row, result.code, result.message)
-            return
+            return None
         self.report.rows_out += 1
         self._count_dropped_fields(row.value)
-        yield _ENCODER.encode(result) + b"\n"
+        return _ENCODER.encode(result) + b"\n"
 
     def _count_dropped_fields(self, row: dict[str, object]) -> None:
         read = READ_FIELDS.get(self.detected or "")

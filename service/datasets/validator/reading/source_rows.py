@@ -9,6 +9,7 @@ from typing import Any, BinaryIO, Literal, NamedTuple
 
 import msgspec
 
+from service.datasets.validator.reading.element_lines import ElementLines
 from service.datasets.validator.reading.lines import BOM, LineReader, LongLine
 
 Container = Literal["jsonl", "json_array", "json_values"]
@@ -17,7 +18,7 @@ _DECODER = msgspec.json.Decoder()
 
 class SourceRow(NamedTuple):
     number: int  # 1-based row (JSONL: non-blank line; arrays: element)
-    line: int | None  # physical line, for JSONL
+    line: int | None  # the physical line where the row starts
     value: Any  # the decoded row, or None when `error` is set
     error: str | None
 
@@ -107,10 +108,17 @@ def _decoded(index: int, line: int, raw: bytes) -> SourceRow:
 class _Metered:
     """A read-only file wrapper that counts bytes and stops runaway elements."""
 
-    def __init__(self, src: BinaryIO, max_row: int, on_chunk: Callable[[bytes], None]) -> None:
+    def __init__(
+        self,
+        src: BinaryIO,
+        max_row: int,
+        on_chunk: Callable[[bytes], None],
+        lines: ElementLines,
+    ) -> None:
         self._src = src
         self._max_row = max_row
         self._on_chunk = on_chunk
+        self._lines = lines
         self.pos = 0
         self.row_start = 0
 
@@ -124,6 +132,7 @@ class _Metered:
         if self.pos == 0 and data.startswith(BOM):
             data = data[len(BOM) :]  # ijson rejects a BOM; the report names it anyway
         self.pos += len(data)
+        self._lines.feed(data)
         return data
 
 
@@ -133,18 +142,21 @@ def json_rows(
     """Elements of one JSON array, or a sequence of JSON values (pretty-printed objects)."""
     import ijson  # only conversions of JSON documents need it
 
-    metered = _Metered(src, max_line, on_chunk)
     array = container == "json_array"
+    lines = ElementLines(depth=1 if array else 0)
+    metered = _Metered(src, max_line, on_chunk, lines)
     events = ijson.basic_parse(metered, use_float=True, multiple_values=not array)
     items = build_values(events, top=1 if array else 0)
     index = 0
     try:
         for index, value in enumerate(items, 1):
             metered.row_start = metered.pos
-            yield SourceRow(index, None, value, None)
+            yield SourceRow(index, lines.next_start(), value, None)
     except RowTooLargeError as exc:
-        yield SourceRow(index + 1, None, None, str(exc))
+        yield SourceRow(index + 1, lines.next_start(), None, str(exc))
     except TooDeepError:
-        yield SourceRow(index + 1, None, None, f"JSON nested deeper than {MAX_DEPTH} levels")
+        error = f"JSON nested deeper than {MAX_DEPTH} levels"
+        yield SourceRow(index + 1, lines.next_start(), None, error)
     except (ijson.JSONError, ValueError, RecursionError, UnicodeDecodeError) as exc:
-        yield SourceRow(index + 1, None, None, f"invalid JSON after element {index}: {exc}")
+        error = f"invalid JSON after element {index}: {exc}"
+        yield SourceRow(index + 1, lines.next_start() or lines.line, None, error)

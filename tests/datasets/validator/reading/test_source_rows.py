@@ -68,10 +68,10 @@ def test_a_deep_jsonl_line_is_no_row() -> None:
 
 
 def test_a_json_array_yields_its_elements_after_a_bom() -> None:
-    assert rows_of(BOM + b'[{"a": 1.5}, [], "s"]', "json_array") == [
-        SourceRow(1, None, {"a": 1.5}, None),
-        SourceRow(2, None, [], None),
-        SourceRow(3, None, "s", None),
+    assert rows_of(BOM + b'[{"a": 1.5}, [],\n "s"]', "json_array") == [
+        SourceRow(1, 1, {"a": 1.5}, None),
+        SourceRow(2, 1, [], None),
+        SourceRow(3, 2, "s", None),
     ]
 
 
@@ -90,8 +90,8 @@ def test_concatenated_values_are_rows() -> None:
 )
 def test_a_bad_element_ends_the_rows_and_says_why(data: bytes, error: str) -> None:
     first, bad = rows_of(data, "json_array", max_line=1000)
-    assert first == SourceRow(1, None, {"a": 1}, None)
-    assert (bad.number, bad.line, bad.value) == (2, None, None)
+    assert first == SourceRow(1, 1, {"a": 1}, None)
+    assert (bad.number, bad.line, bad.value) == (2, 1, None)
     assert bad.error is not None and bad.error.startswith(error)
 
 
