@@ -77,8 +77,8 @@ def migrate() -> None:
     "in memory only]",
 )
 def emulator(host: str, port: int, azure_api_key: str | None, state_dir: str | None) -> None:
-    """Serve the local provider emulators: OpenAI at /v1, Azure OpenAI at /openai/v1 (files +
-    fine-tuning jobs)."""
+    """Serve the local provider emulators: OpenAI at /v1, Azure OpenAI at /openai/v1, Together AI
+    at /together/v1 (files + fine-tuning jobs)."""
     from service.emulators.app import create_app
 
     config = emulator_config(get_settings())
@@ -101,6 +101,7 @@ def emulator_config(settings: Settings) -> EmulatorConfig:
         webhook_urls=tuple(u.strip() for u in settings.emulator_webhook_urls.split(",") if u),
         webhook_secret=secret.get_secret_value() if secret else None,
         azure_api_key=settings.emulator_azure_api_key.get_secret_value(),
+        together_api_key=settings.emulator_together_api_key.get_secret_value(),
         state_dir=str(settings.emulator_state_dir) if settings.emulator_state_dir else None,
     )
 

@@ -39,6 +39,11 @@ def parse_args(argv: Sequence[str] | None = None) -> tuple[argparse.Namespace, E
         default=defaults.azure_api_key,
         help="the api-key Azure's routes accept (default: %(default)s)",
     )
+    parser.add_argument(
+        "--together-api-key",
+        default=defaults.together_api_key,
+        help="the bearer key Together's routes accept (default: %(default)s)",
+    )
     parser.add_argument("--seed", type=int, default=None)
     parser.add_argument(
         "--state-dir", default=None, help="keep files and jobs here across restarts"
@@ -57,6 +62,7 @@ def parse_args(argv: Sequence[str] | None = None) -> tuple[argparse.Namespace, E
         webhook_secret=args.webhook_secret,
         api_key=args.api_key,
         azure_api_key=args.azure_api_key,
+        together_api_key=args.together_api_key,
         seed=args.seed,
         state_dir=args.state_dir,
     )

@@ -29,13 +29,14 @@ from service.emulators.ids import IdFactory
 from service.emulators.mount import Mount, Mounts
 from service.emulators.openai.mount import mount as mount_openai
 from service.emulators.runtime import Runtime
+from service.emulators.together.mount import mount as mount_together
 
 log = logging.getLogger(__name__)
 
 MountProvider: TypeAlias = Callable[[Runtime], Mount]
 # Every provider emulator the app serves, each under the path its `Mount` names: OpenAI at `/v1`,
-# Azure OpenAI at `/openai/v1`, each with a world of its own.
-PROVIDERS: tuple[MountProvider, ...] = (mount_openai, mount_azure)
+# Azure OpenAI at `/openai/v1`, Together AI at `/together/v1`, each with a world of its own.
+PROVIDERS: tuple[MountProvider, ...] = (mount_openai, mount_azure, mount_together)
 
 
 def create_app(
@@ -56,6 +57,7 @@ def create_app(
         route_handlers=[
             *(_router(runtime, mount) for mount in mounts),
             control_router(before_request=advance_clocks),
+            *(_controls(mount, advance_clocks) for mount in mounts if mount.controls),
         ],
         dependencies={
             "runtime": Provide(lambda: runtime, sync_to_thread=False),
@@ -80,6 +82,17 @@ def _router(runtime: Runtime, mount: Mount) -> Router:
         middleware=[*mount.middleware, FaultMiddleware(runtime, mount.fault_error)],
         dependencies=dict(mount.dependencies),
         before_request=advance_clock,
+    )
+
+
+def _controls(mount: Mount, before_request: Callable[[Request[Any, Any, Any]], Any]) -> Router:
+    """A provider's own controls beside the shared ones under `/_emulator`, injected with what
+    its API handlers are."""
+    return Router(
+        path="/_emulator",
+        route_handlers=list(mount.controls),
+        dependencies=dict(mount.dependencies),
+        before_request=before_request,
     )
 
 

@@ -1,8 +1,9 @@
 """Emulator configuration: a frozen start-up config and the mutable knobs tests flip at run time.
 
 One config for the app and every provider it mounts: the fault, clock and seed fields apply to
-all of them; `api_key` is OpenAI's and `azure_api_key` Azure's; the webhook fields and
-`training_not_available` are OpenAI's alone; the rest apply to both OpenAI-compatible worlds.
+all of them; `api_key` is OpenAI's, `azure_api_key` Azure's and `together_*` Together's; the
+webhook fields and `training_not_available` are OpenAI's alone; the rest apply to both
+OpenAI-compatible worlds (Together's reads the clock, seed and `max_metrics_events` too).
 
 The emulator never reads the environment; `service.config` (or `__main__`) builds the config.
 """
@@ -42,6 +43,9 @@ class EmulatorConfig:
     webhook_timeout_seconds: float = 5.0
     api_key: str | None = None  # None: any bearer token is accepted (a missing one is still 401)
     azure_api_key: str = "azure-emulator-key"  # the only `api-key` Azure's routes accept
+    together_api_key: str = "together-emulator-key"  # the only bearer key Together's routes accept
+    # Together: the account's credit limit in dollars; estimate-price refuses jobs priced above it
+    together_user_limit: float = 500.0
     seed: int | None = None  # makes ids, faults and metrics reproducible
     max_metrics_events: int = 50  # metrics events (and result-file rows) per job, at most
     result_file_base64: bool = False  # some real result files arrive base64-encoded
@@ -58,6 +62,8 @@ class EmulatorConfig:
             raise ValueError("max_running_per_model must be >= 1")
         if not self.azure_api_key:
             raise ValueError("azure_api_key must not be empty")
+        if not self.together_api_key:
+            raise ValueError("together_api_key must not be empty")
         if self.webhook_secret is not None and not self.webhook_secret.startswith("whsec_"):
             raise ValueError("webhook_secret must start with 'whsec_'")
 

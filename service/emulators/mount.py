@@ -1,6 +1,6 @@
 """What a provider emulator hands the app: where its API lives, its routes, and its hooks.
 
-A provider package (`openai/`, `azure/`, later `together/`) has one function that builds its world
+A provider package (`openai/`, `azure/`, `together/`) has one function that builds its world
 on the shared `Runtime` and returns a `Mount`; `app.PROVIDERS` lists those functions. The app adds
 what every provider gets the same way: fault injection on its routes, the clock before each of its
 requests and on a background tick, the error envelope, request ids and `/_emulator/*`.
@@ -34,6 +34,9 @@ class Mount:
     dependencies: Mapping[str, Provide] = field(default_factory=dict)  # for its handlers only
     # its background work while the app serves (OpenAI: webhook deliveries)
     lifespan: Callable[[], AbstractAsyncContextManager[None]] = contextlib.nullcontext
+    # its own test controls, mounted under `/_emulator` with its dependencies (never faulted,
+    # no key): Together's credit limit, raw statuses and failures
+    controls: Sequence[ControllerRouterHandler] = ()
 
 
 class Mounts:
