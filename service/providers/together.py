@@ -121,8 +121,21 @@ class TogetherProvider:
     async def _limits(self, model: str) -> ModelLimits:
         return to_model_limits(await self._raw_limits(model))
 
+    async def _limits_for(self, spec: JobSpec) -> FinetuneModelLimits:
+        """The limits of the model the job trains: its base model, or for a job continuing
+        from a checkpoint, the base model of the job that made it (the limits endpoint knows
+        base models only)."""
+        model, checkpoint = _start(spec)
+        if checkpoint is None:
+            return await self._raw_limits(model or spec.model)
+        reference = checkpoint.split(":")[0]
+        async with _translated_errors("find_parent"):
+            listed = await self._client.fine_tuning.list()
+        parent = next((j for j in listed.data if reference in (j.id, j.x_model_output_name)), None)
+        return await self._raw_limits(parent.model if parent and parent.model else reference)
+
     async def preflight(self, spec: JobSpec) -> PriceEstimate | None:
-        raw = await self._raw_limits(_start(spec)[1] or spec.model)
+        raw = await self._limits_for(spec)
         errors = check_limits(to_model_limits(raw), spec.method, spec.hyperparameters)
         if errors:
             first = errors[0]
@@ -172,7 +185,7 @@ class TogetherProvider:
     # --- jobs ---------------------------------------------------------------------------------
 
     async def create_job(self, spec: JobSpec) -> RemoteJob:
-        raw = await self._raw_limits(_start(spec)[1] or spec.model)
+        raw = await self._limits_for(spec)
         request, _, _ = self._request(spec, raw)
         body = request.model_dump(exclude_none=True)
         async with _translated_errors("create_job", ambiguous_on_transport=True):
