@@ -87,6 +87,9 @@ class TogetherProvider:
         )
         self._writes = self._client.with_options(max_retries=0)
         self._statuses_seen: dict[str, str] = {}  # job id → an unknown status already logged
+        # The limits the pre-create check read, reused by the create that follows it (one
+        # worker step; a client lives no longer).
+        self._limits_read: dict[str, FinetuneModelLimits] = {}
 
     async def close(self) -> None:
         await self._client.close()
@@ -118,6 +121,11 @@ class TogetherProvider:
         async with _translated_errors("model_limits", param="model"):
             return await self._client.fine_tuning.model_limits(model_name=model)
 
+    async def _limits_of_job(self, spec: JobSpec) -> FinetuneModelLimits:
+        if spec.our_id not in self._limits_read:
+            self._limits_read[spec.our_id] = await self._limits_for(spec)
+        return self._limits_read[spec.our_id]
+
     async def _limits(self, model: str) -> ModelLimits:
         return to_model_limits(await self._raw_limits(model))
 
@@ -135,7 +143,7 @@ class TogetherProvider:
         return await self._raw_limits(parent.model if parent and parent.model else reference)
 
     async def preflight(self, spec: JobSpec) -> PriceEstimate | None:
-        raw = await self._limits_for(spec)
+        raw = await self._limits_of_job(spec)
         errors = check_limits(to_model_limits(raw), spec.method, spec.hyperparameters)
         if errors:
             first = errors[0]
@@ -185,7 +193,7 @@ class TogetherProvider:
     # --- jobs ---------------------------------------------------------------------------------
 
     async def create_job(self, spec: JobSpec) -> RemoteJob:
-        raw = await self._limits_for(spec)
+        raw = await self._limits_of_job(spec)
         request, _, _ = self._request(spec, raw)
         body = request.model_dump(exclude_none=True)
         async with _translated_errors("create_job", ambiguous_on_transport=True):

@@ -237,14 +237,15 @@ def test_a_worker_killed_after_the_create_finds_its_job_instead_of_creating_anot
     drops after the job was made), and the worker is SIGKILLed before it could record the id:
     the next worker finds the job by our tag and creates none."""
     with drill() as d:
-        d.emulator("faults", fault_rate=1.0, faults=["slow"], slow_seconds=0.3)
+        # Every request is slow until the price estimate (the last call before the create) is
+        # on its way; from then on every connection drops, after the create has taken effect.
+        d.emulator("faults", fault_rate=1.0, faults=["slow"], slow_seconds=1.0)
         [job_id] = submit_together(d, 1)
-        with d.api as client:
-            wait_until(
-                lambda: client.get(f"/v1/jobs/{job_id}").json()["provider_file_id"],
-                timeout=60,
-                what="the training file to be recorded (the create comes next)",
-            )
+        wait_until(
+            lambda: any("estimate-price" in k for k in d.emulator("state")["requests"]),
+            timeout=60,
+            what="the price estimate (the create comes next)",
+        )
         d.emulator("faults", fault_rate=1.0, faults=["drop"])
         wait_until(
             lambda: d.emulator("state")["together"]["jobs"] == 1,
