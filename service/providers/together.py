@@ -90,6 +90,7 @@ class TogetherProvider:
         # The limits the pre-create check read, reused by the create that follows it (one
         # worker step; a client lives no longer).
         self._limits_read: dict[str, FinetuneModelLimits] = {}
+        self._listed: list[RemoteJob] | None = None  # the last full list, newest first
 
     async def close(self) -> None:
         await self._client.close()
@@ -257,11 +258,14 @@ class TogetherProvider:
             return self._remote(await self._client.fine_tuning.retrieve(job_id))
 
     async def list_jobs(self, after: str | None, limit: int) -> tuple[list[RemoteJob], bool]:
-        """Together returns every job in one answer: pages of it, newest first, `after` the
-        id of the last job of the previous page."""
-        async with _translated_errors("list_jobs"):
-            listed = await self._client.fine_tuning.list()
-        newest_first = sorted((self._remote(job) for job in listed.data), key=_created)[::-1]
+        """Together returns every job in one answer: a scan starts with `after=None`, which
+        reads that answer, and its next pages (`after` the last id of the previous page) are
+        cut from the same answer instead of reading every job again."""
+        if after is None or self._listed is None:
+            async with _translated_errors("list_jobs"):
+                listed = await self._client.fine_tuning.list()
+            self._listed = sorted((self._remote(job) for job in listed.data), key=_created)[::-1]
+        newest_first = self._listed
         start = 0
         if after is not None:
             ids = [job.id for job in newest_first]
