@@ -73,7 +73,8 @@ READ_RETRIES = 2
 # 401 is not among them: a wrong key is the operator's to fix, and the job waits (as OpenAI's).
 PERMANENT_STATUSES = frozenset({400, 402, 403, 404, 422})
 DEFAULT_BASE_URL = "https://api.together.ai"
-LIMITS_CONCURRENCY = 4  # model-limit reads in flight when the model list is refreshed
+LIMITS_CONCURRENCY = 4
+UNUSABLE_FILES = frozenset({"PENDING", "FAILED", "INVALID_FORMAT"})  # model-limit reads in flight when the model list is refreshed
 
 
 class TogetherProvider:
@@ -188,7 +189,13 @@ class TogetherProvider:
     async def find_file(self, filename: str) -> str | None:
         async with _translated_errors("find_file"):
             listed = await self._client.files.list()
-        matches = [item for item in listed.data if item.filename == filename]
+        # A file whose bytes never arrived (a worker died between the POST and the PUT) is
+        # listed but unusable: uploading again gets the same file, then its bytes.
+        matches = [
+            item
+            for item in listed.data
+            if item.filename == filename and item.processing_status not in UNUSABLE_FILES
+        ]
         return min(matches, key=lambda item: item.created_at).id if matches else None
 
     # --- jobs ---------------------------------------------------------------------------------

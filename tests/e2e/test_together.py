@@ -139,6 +139,28 @@ def test_a_cancel_passes_through_cancelling(shared: ApiClient) -> None:
     assert ours.index("job.cancelling") < ours.index("job.cancelled")
 
 
+def test_an_unknown_status_is_kept_raw_and_the_job_goes_on(shared: ApiClient) -> None:
+    job = together_job(shared)
+    running = shared.wait_for(job["id"], {"running"}, timeout=60)
+    remote_id = running["provider_job_id"]
+    control = f"{shared.stack.emulator_url}/_emulator/together/jobs/{remote_id}/status"
+    httpx.post(control, json={"status": "paused_for_maintenance"}).raise_for_status()
+    try:
+        frozen = wait_until(
+            lambda: (
+                (found := shared.job(job["id"]))["provider_status"] == "paused_for_maintenance"
+                and found
+            ),
+            timeout=30,
+            what="the unknown status to be mirrored",
+        )
+        assert frozen["status"] == "running"  # not an end, not a move
+    finally:
+        httpx.post(control, json={"status": None}).raise_for_status()
+    done = shared.wait_for(job["id"], TERMINAL, timeout=90)
+    assert (done["status"], done["provider_status"]) == ("succeeded", "completed")
+
+
 def test_pause_is_refused_for_together(shared: ApiClient) -> None:
     job = together_job(shared)
     answer = shared.http.post(f"/v1/jobs/{job['id']}/pause")

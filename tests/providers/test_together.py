@@ -380,3 +380,17 @@ def test_the_model_list_comes_with_each_models_limits() -> None:
         32,
         128,
     )
+
+
+def test_a_file_whose_bytes_never_arrived_is_not_found_again() -> None:
+    def file(file_id: str, status: str, created: int) -> dict[str, Any]:
+        return {"id": file_id, "bytes": 10, "created_at": created, "filename": "ds_1.jsonl",
+                "FileType": "jsonl", "object": "file", "purpose": "fine-tune",
+                "processing_status": status}  # fmt: skip
+
+    world = Together()
+    world.answer("GET", "/v1/files", json={"data": [file("file-a", "PENDING", 1)]})
+    assert run(world.provider().find_file("ds_1.jsonl")) is None
+    listed = [file("file-a", "PENDING", 1), file("file-b", "COMPLETED", 2)]
+    world.answer("GET", "/v1/files", json={"data": listed})
+    assert run(world.provider().find_file("ds_1.jsonl")) == "file-b"
