@@ -72,9 +72,9 @@ TogetherJob = FinetuneResponse | ListedJob | FineTuningCancelResponse
 READ_RETRIES = 2
 # 401 is not among them: a wrong key is the operator's to fix, and the job waits (as OpenAI's).
 PERMANENT_STATUSES = frozenset({400, 402, 403, 404, 422})
-DEFAULT_BASE_URL = "https://api.together.ai"
-LIMITS_CONCURRENCY = 4
-UNUSABLE_FILES = frozenset({"PENDING", "FAILED", "INVALID_FORMAT"})  # model-limit reads in flight when the model list is refreshed
+LIMITS_CONCURRENCY = 4  # model-limit reads in flight when the model list is refreshed
+# Files listed but not (yet) usable by a job: their bytes never arrived, or were refused.
+UNUSABLE_FILES = frozenset({"PENDING", "FAILED", "INVALID_FORMAT"})
 
 
 class TogetherProvider:
