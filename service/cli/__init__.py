@@ -70,13 +70,25 @@ def migrate() -> None:
     "else azure-emulator-key]",
 )
 @click.option(
+    "--together-api-key",
+    default=None,
+    help="the bearer key Together's routes accept [default: FTJOBS_EMULATOR_TOGETHER_API_KEY, "
+    "else together-emulator-key]",
+)
+@click.option(
     "--state-dir",
     default=None,
     type=click.Path(file_okay=False),
     help="keep files and jobs here across restarts [default: FTJOBS_EMULATOR_STATE_DIR, else "
     "in memory only]",
 )
-def emulator(host: str, port: int, azure_api_key: str | None, state_dir: str | None) -> None:
+def emulator(
+    host: str,
+    port: int,
+    azure_api_key: str | None,
+    together_api_key: str | None,
+    state_dir: str | None,
+) -> None:
     """Serve the local provider emulators: OpenAI at /v1, Azure OpenAI at /openai/v1, Together AI
     at /together/v1 (files + fine-tuning jobs)."""
     from service.emulators.app import create_app
@@ -84,6 +96,8 @@ def emulator(host: str, port: int, azure_api_key: str | None, state_dir: str | N
     config = emulator_config(get_settings())
     if azure_api_key is not None:
         config = replace(config, azure_api_key=azure_api_key)
+    if together_api_key is not None:
+        config = replace(config, together_api_key=together_api_key)
     if state_dir is not None:
         config = replace(config, state_dir=state_dir)
     uvicorn.run(create_app(config), host=host, port=port, log_level="warning")

@@ -46,6 +46,16 @@ def test_azure_key_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None
     assert emulator_config(Settings()).azure_api_key == "k-from-env"
 
 
+def test_together_key_defaults_to_the_emulators_own(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("FTJOBS_EMULATOR_TOGETHER_API_KEY", raising=False)
+    assert emulator_config(Settings()).together_api_key == "together-emulator-key"
+
+
+def test_together_key_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("FTJOBS_EMULATOR_TOGETHER_API_KEY", "k-together-env")
+    assert emulator_config(Settings()).together_api_key == "k-together-env"
+
+
 def test_the_flag_wins_over_the_environment(
     monkeypatch: pytest.MonkeyPatch, served: list[EmulatorConfig]
 ) -> None:
@@ -55,3 +65,14 @@ def test_the_flag_wins_over_the_environment(
 
     assert (flagged.exit_code, plain.exit_code) == (0, 0), flagged.output + plain.output
     assert [config.azure_api_key for config in served] == ["k-flag", "k-from-env"]
+
+
+def test_the_together_flag_wins_over_the_environment(
+    monkeypatch: pytest.MonkeyPatch, served: list[EmulatorConfig]
+) -> None:
+    monkeypatch.setenv("FTJOBS_EMULATOR_TOGETHER_API_KEY", "k-from-env")
+    flagged = CliRunner().invoke(service.cli.main, ["emulator", "--together-api-key", "k-flag"])
+    plain = CliRunner().invoke(service.cli.main, ["emulator"])
+
+    assert (flagged.exit_code, plain.exit_code) == (0, 0), flagged.output + plain.output
+    assert [config.together_api_key for config in served] == ["k-flag", "k-from-env"]

@@ -135,6 +135,14 @@ async def create_note(toy: ToyDep) -> dict[str, Any]:
     return {"id": "note"}
 
 
+@post("/toy/forget", status_code=200)
+async def forget_things(toy: ToyDep) -> dict[str, Any]:
+    """A control of the toy's own, under `/_emulator`: injected with the toy's world."""
+    forgotten = len(toy.things)
+    toy.things.clear()
+    return {"forgotten": forgotten}
+
+
 @get("/boom")
 async def boom() -> None:
     raise RuntimeError("a bug in a provider emulator")
@@ -181,4 +189,5 @@ class Toy:
             reset=reset,
             dependencies={"toy": Provide(lambda: world, sync_to_thread=False)},
             lifespan=lifespan,
+            controls=[forget_things],
         )

@@ -81,6 +81,19 @@ def test_faults_knobs_are_shared_and_reset_reaches_every_provider(
     assert client.get("/_emulator/state").json()["toy_things"] == 0
 
 
+def test_a_providers_own_controls_sit_beside_the_shared_ones(
+    client: TestClient[Litestar], toy: Toy
+) -> None:
+    client.post(f"{TOY_PATH}/things")
+    client.post("/_emulator/faults", json={"fault_rate": 1.0, "faults": ["500"]})
+
+    forgotten = client.post("/_emulator/toy/forget")  # never faulted, and with the toy's world
+
+    assert forgotten.status_code == 200
+    assert forgotten.json() == {"forgotten": 1}
+    assert toy.world.things == []
+
+
 def test_bad_knobs_are_a_400_in_the_envelope(client: TestClient[Litestar]) -> None:
     for body in ({"faults": ["teapot"]}, {"fault_rate": 2}, {"unknown": 1}):
         response = client.post("/_emulator/faults", json=body)

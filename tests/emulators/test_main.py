@@ -26,6 +26,7 @@ def test_arguments_build_the_config() -> None:
             "--webhook-url", "http://c/hook",
             "--webhook-secret", "whsec_c2VjcmV0",
             "--azure-api-key", "k-azure",
+            "--together-api-key", "k-together",
         ]
     )  # fmt: skip
     assert args.port == 9123
@@ -36,11 +37,17 @@ def test_arguments_build_the_config() -> None:
     assert config.webhook_urls == ("http://a/hook", "http://b/hook", "http://c/hook")
     assert config.webhook_secret == "whsec_c2VjcmV0"
     assert config.azure_api_key == "k-azure"
+    assert config.together_api_key == "k-together"
 
 
 def test_azure_key_has_a_default() -> None:
     _, config = parse_args([])
     assert config.azure_api_key == EmulatorConfig().azure_api_key == "azure-emulator-key"
+
+
+def test_together_key_has_a_default() -> None:
+    _, config = parse_args([])
+    assert config.together_api_key == EmulatorConfig().together_api_key == "together-emulator-key"
 
 
 @pytest.mark.parametrize(

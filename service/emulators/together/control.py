@@ -16,9 +16,9 @@ from typing import Any
 from litestar import Request, Router, post
 from litestar.params import FromPath
 
-from service.emulators.bodies import read_json_object
 from service.emulators.errors import bad_request
 from service.emulators.together import lifecycle
+from service.emulators.together.bodies import read_object
 from service.emulators.together.deps import WorldDep
 from service.emulators.together.fine_tunes import find_job, render
 from service.emulators.together.state import TogetherWorld
@@ -70,7 +70,7 @@ def state(world: TogetherWorld) -> dict[str, Any]:
 
 @post("/together/limit", status_code=200)
 async def set_limit(request: Request[Any, Any, Any], world: WorldDep) -> dict[str, Any]:
-    value = (await read_json_object(request)).get("user_limit")
+    value = (await read_object(request)).get("user_limit")
     if isinstance(value, bool) or not isinstance(value, int | float) or value < 0:
         raise bad_request(
             "user_limit must be a non-negative number of dollars.", param="user_limit"
@@ -83,7 +83,7 @@ async def set_limit(request: Request[Any, Any, Any], world: WorldDep) -> dict[st
 async def set_status(
     request: Request[Any, Any, Any], world: WorldDep, job_id: FromPath[str]
 ) -> dict[str, Any]:
-    status = (await read_json_object(request)).get("status")
+    status = (await read_object(request)).get("status")
     job = find_job(world, job_id)
     if status is None:
         lifecycle.thaw(world, job, world.now())
@@ -98,7 +98,7 @@ async def set_status(
 async def fail_job(
     request: Request[Any, Any, Any], world: WorldDep, job_id: FromPath[str]
 ) -> dict[str, Any]:
-    message = (await read_json_object(request)).get("message") or DEFAULT_FAILURE
+    message = (await read_object(request)).get("message") or DEFAULT_FAILURE
     job = find_job(world, job_id)
     lifecycle.fail(world, job, world.now(), str(message))
     return render(world, job)

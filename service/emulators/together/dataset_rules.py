@@ -90,7 +90,8 @@ def _check_dpo(example: dict[str, Any]) -> None:
     source = example.get("input")
     if not isinstance(source, dict):
         raise _BrokenRuleError("/input", _missing_or("must be an object", "input" in example))
-    _check_messages(source.get("messages"), "/input/messages", DPO_INPUT_ROLES)
+    messages = source.get("messages")
+    _check_messages(messages, "/input/messages", DPO_INPUT_ROLES, present="messages" in source)
     for key in OUTPUTS:
         _check_output(example.get(key), key, present=key in example)
 

@@ -155,8 +155,7 @@ async def preprocess(world: WorldDep, file_id: FromPath[str]) -> dict[str, Any]:
 @get("/")
 async def list_files(world: WorldDep) -> dict[str, Any]:
     """Every file of the account, newest first (Together's list has no paging)."""
-    records = sorted(world.files.values(), key=lambda f: f.created_at, reverse=True)
-    return {"data": [file_json(record) for record in records]}
+    return {"data": [file_json(record) for record in reversed(world.files.values())]}
 
 
 @get("/{file_id:str}")

@@ -9,9 +9,9 @@ from typing import Any
 from litestar import Request, Router, delete, get, post
 from litestar.params import FromPath, FromQuery
 
-from service.emulators.bodies import read_json_object
 from service.emulators.faults import COMMIT_BEFORE_DROP
 from service.emulators.together import lifecycle
+from service.emulators.together.bodies import read_object
 from service.emulators.together.dataset_rules import first_problem
 from service.emulators.together.deps import WorldDep
 from service.emulators.together.errors import insufficient_balance, invalid, not_found
@@ -98,8 +98,7 @@ def _new_job(world: TogetherWorld, params: JobParams, price: Estimate, at: float
         suffix=params.suffix,
         random_seed=params.random_seed,
         output_name=_output_name(world, params),
-        token_count=price.train_tokens + price.eval_tokens,
-        total_price=price.price_cents,
+        quote=price,
         settings=params.settings,
         from_checkpoint=params.from_checkpoint,
     )
@@ -108,7 +107,7 @@ def _new_job(world: TogetherWorld, params: JobParams, price: Estimate, at: float
 @post("/", status_code=200, opt={COMMIT_BEFORE_DROP: True})
 async def create_job(request: Request[Any, Any, Any], world: WorldDep) -> dict[str, Any]:
     """Create a job; bad parameters are 400s now, a bad file ends the job `user_error` later."""
-    params = parse_job(await read_json_object(request), world.find_job)
+    params = parse_job(await read_object(request), world.find_job)
     price = _price(world, params)
     if price.price > world.user_limit:
         raise insufficient_balance(price.price, world.user_limit)
@@ -122,8 +121,7 @@ async def create_job(request: Request[Any, Any, Any], world: WorldDep) -> dict[s
 @get("/")
 async def list_jobs(world: WorldDep) -> dict[str, Any]:
     """Every job of the account, newest first; Together's list takes no paging or filter."""
-    jobs = sorted(world.jobs.values(), key=lambda job: job.created_at, reverse=True)
-    return {"data": [render(world, job) for job in jobs]}
+    return {"data": [render(world, job) for job in reversed(world.jobs.values())]}
 
 
 @get("/{job_id:str}")
@@ -231,7 +229,7 @@ def _estimate_unavailable(world: TogetherWorld, body: dict[str, Any], method: st
 @post("/estimate-price", status_code=200)
 async def estimate_price(request: Request[Any, Any, Any], world: WorldDep) -> dict[str, Any]:
     """What the job would cost, and whether the account's credit limit lets it proceed."""
-    body = await read_json_object(request)
+    body = await read_object(request)
     params = parse_job(body, world.find_job)
     reason = _estimate_unavailable(world, body, params.method)
     if reason is not None:
@@ -254,11 +252,14 @@ async def supported_models() -> dict[str, Any]:
 
 
 @get("/models/limits")
-async def model_limits(model_name: FromQuery[str | None] = None) -> dict[str, Any]:
-    """A model's limits; an unknown model is a 404 with a bare `message`."""
+async def model_limits(world: WorldDep, model_name: FromQuery[str | None] = None) -> dict[str, Any]:
+    """A model's limits; an unknown model is a 404 with a bare `message`. A job of the account
+    (its id or its output model's name) stands for the model it trained: the SDK asks for the
+    limits of a `from_checkpoint` job that way."""
     if not model_name:
         raise invalid("model_name is required.", param="model_name")
-    spec = find_model(model_name)
+    parent = world.find_job(model_name)
+    spec = find_model(model_name if parent is None else parent.model)
     if spec is None:
         raise ModelNotFoundError(model_name)
     return limits_json(spec)

@@ -105,6 +105,10 @@ def _check_files(world: TogetherWorld, job: JobRecord, at: float) -> None:
         if record is None or record.content is None:
             _user_error(world, job, at, f"The {kind} file {file_id} could not be found.")
             return
+        if record.file_type != "jsonl":
+            reason = f"{record.file_type} files are not emulated (JSONL only)"
+            _user_error(world, job, at, f"Invalid {kind} file {file_id}: {reason}.")
+            return
         problem = first_problem(record.content, job.method)
         if problem is not None:
             _user_error(world, job, at, f"Invalid {kind} file {file_id}: {problem.describe()}.")
@@ -124,14 +128,15 @@ def _user_error(world: TogetherWorld, job: JobRecord, at: float, message: str) -
 def _start_running(world: TogetherWorld, job: JobRecord, at: float) -> None:
     spec = CATALOGUE[job.model]
     job.plan = plan_training(
-        job, spec, examples=job.examples, max_metrics=world.config.max_metrics_events
+        job, examples=job.examples, max_metrics=world.config.max_metrics_events
     )
-    job.batch_size = job.plan.batch_size  # "max" resolved from here on
     job.status = "running"
     job.started_at = at
     run_seconds = world.settings.run_seconds
     job.run_seconds = world.settings.phase_seconds if run_seconds is None else run_seconds
     job.run_started = at
+    job.token_count = job.quote.train_tokens + job.quote.eval_tokens  # tokenized now
+    job.total_price = job.quote.price_cents
     emit(world, job, at, "job_start", "Job started")
     emit(world, job, at, "model_downloading", f"Downloading model data for {job.model}")
     emit(world, job, at, "model_download_complete", "Model data downloaded")
@@ -162,46 +167,38 @@ def _reach_milestone(world: TogetherWorld, job: JobRecord, at: float) -> None:
     assert plan is not None
     milestone = plan.milestones[plan.next_index]
     plan.next_index += 1
-    job.steps_completed = milestone.step
-    job.metrics.append(metrics_at(job, plan, milestone.step, evaluation=milestone.evaluation))
+    _log_step(world, job, at, milestone)
+    if milestone.last:
+        _finish_training(world, job, at)
+    else:
+        _schedule_milestone(world, job)
+
+
+def _log_step(world: TogetherWorld, job: JobRecord, at: float, milestone: Milestone) -> None:
+    """What a step shows: its metrics, and the evaluation, epoch end and checkpoint at it."""
+    assert job.plan is not None
+    step = milestone.step
+    job.steps_completed = step
+    job.metrics.append(metrics_at(job, job.plan, step, evaluation=milestone.evaluation))
     job.metrics_logged_at.append(at)
     if milestone.evaluation:
         job.evals_completed += 1
-        emit(
-            world,
-            job,
-            at,
-            "eval_complete",
-            f"Evaluation completed at step {milestone.step}",
-            step=milestone.step,
-        )
+        emit(world, job, at, "eval_complete", f"Evaluation completed at step {step}", step=step)
     if milestone.epoch_complete is not None:
         job.epochs_completed = milestone.epoch_complete
-        emit(
-            world,
-            job,
-            at,
-            "epoch_complete",
-            f"Epoch {milestone.epoch_complete} completed at step {milestone.step}",
-            step=milestone.step,
-        )
+        message = f"Epoch {milestone.epoch_complete} completed at step {step}"
+        emit(world, job, at, "epoch_complete", message, step=step)
     if milestone.checkpoint:
         _checkpoint(world, job, at, milestone)
-    if milestone.last:
-        emit(
-            world,
-            job,
-            at,
-            "training_complete",
-            "Training completed",
-            step=milestone.step,
-            total_steps=plan.total_steps,
-        )
-        emit(world, job, at, "model_compressing", "Compressing output model")
-        job.status = "compressing"
-        _next_phase(world, job, at)
-    else:
-        _schedule_milestone(world, job)
+
+
+def _finish_training(world: TogetherWorld, job: JobRecord, at: float) -> None:
+    assert job.plan is not None
+    total = job.plan.total_steps
+    emit(world, job, at, "training_complete", "Training completed", step=total, total_steps=total)
+    emit(world, job, at, "model_compressing", "Compressing output model")
+    job.status = "compressing"
+    _next_phase(world, job, at)
 
 
 def artifact(job: JobRecord) -> str:
@@ -256,6 +253,8 @@ def cancel(world: TogetherWorld, job: JobRecord, at: float) -> None:
         return
     world.unschedule(job)
     job.frozen_from = None
+    if job.plan is not None:  # a cancelled job pays for the steps it ran
+        job.total_price = job.quote.share(job.steps_completed / job.plan.total_steps)
     job.status = "cancel_requested"
     emit(world, job, at, "cancel_requested", "Cancel requested by the user")
     _next_phase(world, job, at)

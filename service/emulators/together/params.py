@@ -62,7 +62,7 @@ class JobParams:
     n_epochs: int
     n_checkpoints: int
     n_evals: int
-    batch_size: int | str
+    batch_size: int
     learning_rate: float
     suffix: str | None
     random_seed: int | None
@@ -233,14 +233,14 @@ def _integer(body: dict[str, Any], name: str, default: int, low: int, high: int)
     return value
 
 
-def _batch_size(
-    value: Any, spec: ModelSpec, method: str, training_type: dict[str, Any]
-) -> int | str:
-    if value == "max":
-        return "max"
+def _batch_size(value: Any, spec: ModelSpec, method: str, training_type: dict[str, Any]) -> int:
+    """An integer within the model's limits for the method and training type; "max" is the
+    largest of them (the job answers the number from its creation on)."""
     limits = spec.batch_limits(training_type["type"])
     assert limits is not None  # _training_type refused what the model does not offer
     high = limits.max_batch_size_dpo if method == "dpo" else limits.max_batch_size
+    if value == "max":
+        return high
     if isinstance(value, bool) or not isinstance(value, int):
         raise invalid("batch_size must be an integer or 'max'.", param="batch_size")
     if value > high:
@@ -311,15 +311,60 @@ def _check_ranges(
             f"training of {spec.name}.",
             param="max_seq_length",
         )
-    if body.get("early_stopping_enabled"):
-        patience = body.get("early_stopping_patience") or 2
-        warmup = body.get("early_stopping_warmup_evals")
-        needed = patience + (1 if warmup is None else warmup) + 1
-        if validation_file is None or n_evals < needed:
-            raise invalid(
-                f"Early stopping requires a validation_file and n_evals >= {needed}.",
-                param="early_stopping_enabled",
-            )
+    _check_scheduler(body.get("lr_scheduler"))
+    _check_early_stopping(body, validation_file, n_evals)
+
+
+def _check_scheduler(scheduler: Any) -> None:
+    """`{lr_scheduler_type: linear|cosine, lr_scheduler_args: {min_lr_ratio, num_cycles}}`."""
+    if scheduler is None:
+        return
+    if not isinstance(scheduler, dict) or scheduler.get("lr_scheduler_type") not in (
+        "linear",
+        "cosine",
+    ):
+        raise invalid(
+            "lr_scheduler.lr_scheduler_type must be 'linear' or 'cosine'.", param="lr_scheduler"
+        )
+    arguments = scheduler.get("lr_scheduler_args")
+    arguments = {} if arguments is None else arguments
+    if not isinstance(arguments, dict):
+        raise invalid("lr_scheduler.lr_scheduler_args must be an object.", param="lr_scheduler")
+    ratio = arguments.get("min_lr_ratio")
+    if ratio is not None and not _number_in(ratio, 0.0, 1.0):
+        raise invalid(
+            "min_lr_ratio must be between 0 and 1.", param="lr_scheduler.lr_scheduler_args"
+        )
+    cycles = arguments.get("num_cycles")
+    if cycles is not None and not (_number_in(cycles, 0.0, float("inf")) and cycles > 0):
+        raise invalid("num_cycles must be greater than 0.", param="lr_scheduler.lr_scheduler_args")
+
+
+def _check_early_stopping(body: dict[str, Any], validation_file: str | None, n_evals: int) -> None:
+    """Early stopping needs a validation file and enough evaluations: a baseline, the warm-up
+    evaluations, then `patience` ones without improvement (Together's defaults: 2 and 1)."""
+    if not body.get("early_stopping_enabled"):
+        return
+    patience = _optional_integer(body, "early_stopping_patience", low=1)
+    warmup = _optional_integer(body, "early_stopping_warmup_evals", low=0)
+    delta = body.get("early_stopping_min_delta")
+    if delta is not None and not _number_in(delta, 0.0, float("inf")):
+        raise invalid("early_stopping_min_delta must be >= 0.", param="early_stopping_min_delta")
+    needed = (2 if patience is None else patience) + (1 if warmup is None else warmup) + 1
+    if validation_file is None or n_evals < needed:
+        raise invalid(
+            f"Early stopping requires a validation_file and n_evals >= {needed}.",
+            param="early_stopping_enabled",
+        )
+
+
+def _optional_integer(body: dict[str, Any], name: str, *, low: int) -> int | None:
+    value = body.get(name)
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int) or value < low:
+        raise invalid(f"{name} must be an integer >= {low}.", param=name)
+    return value
 
 
 def _number_in(value: Any, low: float, high: float) -> bool:

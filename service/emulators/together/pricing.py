@@ -1,4 +1,6 @@
-"""What a job costs: tokens x epochs (plus evaluation tokens x evaluations) at the model's rate.
+"""What a job costs: tokens x epochs (plus evaluation tokens x evaluations) at the model's rate,
+with no minimum (Together's pricing page). A job's `total_price` is an integer; the emulator
+keeps it in cents (the unit is not documented).
 
 Tokens are whitespace-split words of every string in every example: the emulator's stand-in for
 the model's tokenizer, deterministic and cheap. The account's credit limit is a run-time knob
@@ -16,8 +18,6 @@ import msgspec
 from service.emulators.together.dataset_rules import examples
 from service.emulators.together.models import ModelSpec
 
-MINIMUM_PRICE = 0.01  # dollars; a job is never free
-
 
 @dataclass(frozen=True)
 class Estimate:
@@ -28,6 +28,10 @@ class Estimate:
     @property
     def price_cents(self) -> int:
         return round(self.price * 100)
+
+    def share(self, fraction: float) -> int:
+        """The cents of the part of the job that ran (a cancelled job pays for what it used)."""
+        return round(self.price * 100 * fraction)
 
 
 def count_tokens(content: bytes) -> int:
@@ -65,4 +69,4 @@ def estimate(
     train = training_tokens * n_epochs
     evaluation = validation_tokens * n_evals
     price = (train + evaluation) * spec.price_per_million(training) / 1_000_000
-    return Estimate(train, evaluation, round(max(MINIMUM_PRICE, price), 4))
+    return Estimate(train, evaluation, round(price, 6))

@@ -6,6 +6,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from service.emulators.together.pricing import Estimate
+
 # statuses after which nothing happens to a job any more (the SDK's COMPLETED_STATUSES)
 ENDED = frozenset({"completed", "cancelled", "error", "user_error"})
 # statuses the emulator's clock moves on by itself; anything else (a raw status set through the
@@ -76,7 +78,6 @@ class Milestone:
 class TrainingPlan:
     """Fixed when a job starts running."""
 
-    batch_size: int
     steps_per_epoch: int
     total_steps: int
     milestones: list[Milestone]
@@ -96,13 +97,12 @@ class JobRecord:
     n_epochs: int
     n_checkpoints: int
     n_evals: int
-    batch_size: int | str  # an int, or "max" until the job runs
+    batch_size: int  # "max" resolved at creation
     learning_rate: float
     suffix: str | None
     random_seed: int | None
     output_name: str
-    token_count: int  # training tokens x epochs, plus evaluation tokens
-    total_price: int  # in cents
+    quote: Estimate  # tokens and price, as the estimate gave them at creation
     settings: dict[str, Any] = field(default_factory=dict)  # everything else, echoed back
     from_checkpoint: str | None = None
     status: str = "pending"
@@ -115,6 +115,9 @@ class JobRecord:
     steps_completed: int = 0
     epochs_completed: int = 0
     evals_completed: int = 0
+    # known once the job's data is tokenized (when it starts running), as at Together
+    token_count: int | None = None
+    total_price: int | None = None  # in cents
     model_output_path: str | None = None
     plan: TrainingPlan | None = None
     examples: int = 0  # training examples, counted when the job's files are checked

@@ -8,25 +8,13 @@ from __future__ import annotations
 import math
 import random
 
-from service.emulators.together.models import ModelSpec
 from service.emulators.together.records import JobRecord, Milestone, TrainingPlan
 
 
-def resolve_batch_size(job: JobRecord, spec: ModelSpec) -> int:
-    """`"max"` becomes the model's largest batch for the job's training type and method."""
-    if isinstance(job.batch_size, int):
-        return job.batch_size
-    limits = spec.batch_limits(job.training_type["type"])
-    assert limits is not None  # the create refused training types the model does not offer
-    return limits.max_batch_size_dpo if job.method == "dpo" else limits.max_batch_size
-
-
-def plan_training(
-    job: JobRecord, spec: ModelSpec, *, examples: int, max_metrics: int
-) -> TrainingPlan:
+def plan_training(job: JobRecord, *, examples: int, max_metrics: int) -> TrainingPlan:
     """Steps = ceil(examples / batch) x epochs; `n_checkpoints` counts the final model, so the
     others are spread evenly before it; `n_evals` evaluations are spread over the run."""
-    batch = resolve_batch_size(job, spec)
+    batch = job.batch_size
     per_epoch = max(1, math.ceil(examples / batch))
     total = per_epoch * job.n_epochs
     epoch_ends = {per_epoch * epoch: epoch for epoch in range(1, job.n_epochs + 1)}
@@ -45,9 +33,7 @@ def plan_training(
         )
         for step in steps
     ]
-    return TrainingPlan(
-        batch_size=batch, steps_per_epoch=per_epoch, total_steps=total, milestones=milestones
-    )
+    return TrainingPlan(steps_per_epoch=per_epoch, total_steps=total, milestones=milestones)
 
 
 def _spread(total: int, count: int) -> set[int]:
@@ -60,6 +46,13 @@ def _spread(total: int, count: int) -> set[int]:
     return {math.ceil(total * index / count) for index in range(1, count + 1)}
 
 
+def min_lr_ratio(job: JobRecord) -> float:
+    """Where the (checked) scheduler lets the learning rate fall to, as a share of the peak."""
+    scheduler = job.settings.get("lr_scheduler") or {}
+    ratio = (scheduler.get("lr_scheduler_args") or {}).get("min_lr_ratio")
+    return 0.0 if ratio is None else float(ratio)
+
+
 def metrics_at(
     job: JobRecord, plan: TrainingPlan, step: int, *, evaluation: bool
 ) -> dict[str, float]:
@@ -70,8 +63,7 @@ def metrics_at(
     progress = step / plan.total_steps
     start = 0.693 if job.method == "dpo" else 1.8  # DPO's loss starts near ln 2
     loss = max(0.001, start * math.exp(-2.0 * progress) + 0.02 + rng.uniform(-0.03, 0.03) * start)
-    min_ratio = float(job.settings.get("lr_scheduler", {}).get("min_lr_ratio", 0.0) or 0.0)
-    learning_rate = job.learning_rate * (1 - (1 - min_ratio) * progress)
+    learning_rate = job.learning_rate * (1 - (1 - min_lr_ratio(job)) * progress)
     metrics: dict[str, float] = {
         "train/global_step": step,
         "train/epoch": round(step / plan.steps_per_epoch, 4),
