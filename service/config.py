@@ -37,7 +37,7 @@ class Settings(BaseSettings):
     openai_webhook_secret: SecretStr | None = None
     openai_timeout_seconds: float = 60.0
 
-    default_provider: Literal["openai", "azure"] | None = Field(
+    default_provider: Literal["openai", "azure", "together"] | None = Field(
         default=None,
         description="the provider of a job that names none; unset: openai until its end date "
         "(2027-01-06), then the first configured provider still open",
@@ -49,6 +49,23 @@ class Settings(BaseSettings):
     azure_openai_api_key: SecretStr | None = Field(
         default=None,
         description="the `api-key`; unset: a Microsoft Entra ID token (azure-identity)",
+    )
+    together_api_key: SecretStr | None = Field(
+        default=None,
+        validation_alias=AliasChoices("FTJOBS_TOGETHER_API_KEY", "TOGETHER_API_KEY"),
+        description="Together AI's API key; set, Together takes jobs",
+    )
+    together_base_url: str | None = Field(
+        default=None,
+        description="Together's API root without /v1 (the SDK adds it); unset: the SDK's, "
+        "https://api.together.ai",
+    )
+    together_timeout_seconds: float = Field(default=60.0, gt=0)
+    provider_models_refresh_seconds: float = Field(
+        default=900.0,
+        gt=0,
+        description="how often the workers read the models a provider lists as tunable "
+        "(Together) and their limits",
     )
     provider_end_dates: dict[str, dict[str, Any]] = Field(
         default_factory=dict,
@@ -187,6 +204,9 @@ class Settings(BaseSettings):
 
     def openai_key(self) -> str | None:
         return self.openai_api_key.get_secret_value() if self.openai_api_key else None
+
+    def together_key(self) -> str | None:
+        return self.together_api_key.get_secret_value() if self.together_api_key else None
 
     def azure_key(self) -> str | None:
         return self.azure_openai_api_key.get_secret_value() if self.azure_openai_api_key else None

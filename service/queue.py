@@ -21,6 +21,7 @@ log = logging.getLogger(__name__)
 
 ADVANCE_JOB = "workers.tasks.advance_job"
 POLL_JOBS = "workers.tasks.poll_jobs"
+REFRESH_PROVIDER_MODELS = "workers.tasks.refresh_provider_models"
 
 
 def connect(redis_url: str) -> Redis:

@@ -18,7 +18,7 @@ from service.config import Settings
 from service.db.engine import create_engine, session_factory
 from service.idempotency.service import purge_expired
 from service.jobs.reconcile import claim_due_jobs
-from service.queue import WakeUps, connect
+from service.queue import REFRESH_PROVIDER_MODELS, WakeUps, connect
 from service.webhooks.reconcile import DELIVER_TASK, claim_due_deliveries
 
 log = logging.getLogger(__name__)
@@ -46,12 +46,17 @@ async def _loop(settings: Settings, *, once: bool) -> None:
         loop.add_signal_handler(sig, stop.set)
     lease = timedelta(seconds=settings.lease_seconds)
     log.info("scheduler started: every %.1fs", settings.scheduler_interval_seconds)
-    next_purge = 0.0
+    next_purge = next_models = 0.0
     while not stop.is_set():
         await _tick(sessions, wakeups, lease)
         if loop.time() >= next_purge:
             await _purge(sessions)
             next_purge = loop.time() + PURGE_EVERY_SECONDS
+        if loop.time() >= next_models:
+            # At start and every few minutes: a worker reads the providers' own model lists
+            # (Together's) so the API checks jobs against them without calling the provider.
+            wakeups.enqueue(REFRESH_PROVIDER_MODELS)
+            next_models = loop.time() + settings.provider_models_refresh_seconds
         if once:
             break
         with contextlib.suppress(TimeoutError):

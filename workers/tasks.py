@@ -6,7 +6,7 @@ import asyncio
 
 from service import queue
 from service.config import get_settings
-from service.jobs import lifecycle, polling
+from service.jobs import lifecycle, polling, provider_models
 from service.jobs.polling import round_number
 from service.logs import log_context
 from workers.runtimes import job_runtime
@@ -34,6 +34,16 @@ async def _poll(job_ids: list[str]) -> None:
     settings = get_settings()
     async with job_runtime(settings) as runtime:
         await polling.poll_batch(runtime, job_ids, round_number(settings.poll_interval_seconds))
+
+
+def refresh_provider_models() -> None:
+    """Read the models each provider lists as tunable, and their limits, into the database."""
+    asyncio.run(_refresh_models())
+
+
+async def _refresh_models() -> None:
+    async with job_runtime(get_settings()) as runtime:
+        await provider_models.refresh(runtime)
 
 
 def _picked_up(job_ids: list[str]) -> None:

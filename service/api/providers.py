@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
-from datetime import date
-from typing import Any
+from datetime import date, datetime
+from typing import Any, Literal
 
 import msgspec
 from litestar import Controller, get
 from litestar.datastructures import State
 
-from service.api.deps import Caller, resources
-from service.providers.registry import Hyperparameter, Offer
+from service.api.deps import Caller, Session, resources
+from service.jobs import provider_models
+from service.jobs.provider_models_repository import Listing
+from service.providers.registry import Destination, Hyperparameter, Offer
 
 
 class HyperparameterOut(msgspec.Struct):
@@ -24,6 +26,11 @@ class HyperparameterOut(msgspec.Struct):
     maximum: float | None
     exclusive_minimum: bool
     choices: list[str] | None
+    exclusive_maximum: bool = False
+    # Words the value may also be, e.g. Together's batch_size "max".
+    keywords: list[str] | None = None
+    # Only with a validation dataset (Together's n_evals).
+    needs_validation_dataset: bool = False
 
 
 class CapabilitiesOut(msgspec.Struct):
@@ -58,6 +65,16 @@ class ProviderOut(msgspec.Struct):
     models: dict[str, list[str]]
     end_dates: EndDatesOut
     suffix: SuffixOut
+    # Where `models` come from: the provider's own list (read by the workers every few
+    # minutes, `models_refreshed_at`) or this service's registry (OpenAI, Azure, and Together
+    # until its list was read).
+    models_source: Literal["provider", "registry"] = "registry"
+    models_refreshed_at: datetime | None = None
+    # Per model, the limits the provider states (batch sizes per method and training type,
+    # sequence lengths, learning-rate range, epochs, checkpoints, evaluations, LoRA rank).
+    model_limits: dict[str, dict[str, Any]] | None = None
+    # Hyperparameters of other providers this one refuses, with the reason.
+    refused_hyperparameters: dict[str, str] | None = None
 
 
 class ProviderList(msgspec.Struct):
@@ -70,7 +87,9 @@ class ProviderController(Controller):
     tags = ["providers"]
 
     @get("/")
-    async def list_providers(self, state: State, principal: Caller) -> ProviderList:
+    async def list_providers(
+        self, state: State, session: Session, principal: Caller
+    ) -> ProviderList:
         """Every provider this service knows: whether it is configured here (and the settings
         that configure it), what it supports, its hyperparameters with their types, ranges and
         defaults, the models it fine-tunes per method, and its known end dates. A job that
@@ -78,17 +97,21 @@ class ProviderController(Controller):
         res = resources(state)
         today = res.today()
         default = res.catalogue.default(today)
+        listings = {
+            name: await provider_models.listing_for(session, Destination(offer.info))
+            for name, offer in res.catalogue.offers.items()
+        }
         return ProviderList(
             [
-                _offer_out(offer, today, offer.info.name == default)
-                for offer in res.catalogue.offers.values()
+                _offer_out(offer, today, name == default, listings[name])
+                for name, offer in res.catalogue.offers.items()
             ],
             default,
         )
 
 
-def _offer_out(offer: Offer, today: date, default: bool) -> ProviderOut:
-    info = offer.info
+def _offer_out(offer: Offer, today: date, default: bool, listing: Listing | None) -> ProviderOut:
+    info = provider_models.with_listing(Destination(offer.info), listing).info
     caps = info.capabilities
     end = info.end_dates
     return ProviderOut(
@@ -114,6 +137,12 @@ def _offer_out(offer: Offer, today: date, default: bool) -> ProviderOut:
             takes_new_jobs=end.open_on(today),
         ),
         suffix=SuffixOut(info.suffix_limit.max_length, info.suffix_limit.allowed_described or None),
+        models_source="provider" if listing is not None else "registry",
+        models_refreshed_at=listing.refreshed_at if listing is not None else None,
+        model_limits={name: m.to_json() for name, m in listing.models.items()}
+        if listing is not None
+        else None,
+        refused_hyperparameters=dict(info.refused) or None,
     )
 
 
@@ -129,4 +158,7 @@ def _hyperparameter_out(h: Hyperparameter) -> HyperparameterOut:
         maximum=h.maximum,
         exclusive_minimum=h.exclusive_minimum,
         choices=list(h.choices) or None,
+        exclusive_maximum=h.exclusive_maximum,
+        keywords=list(h.keywords) or None,
+        needs_validation_dataset=h.needs_validation,
     )

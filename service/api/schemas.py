@@ -38,6 +38,19 @@ class JobProgress(msgspec.Struct):
     total_steps: int | None
 
 
+class PriceEstimateOut(msgspec.Struct):
+    """The provider's estimate before the create (Together): the total price in `currency`,
+    the tokens it expects to train and evaluate on, the account's limit, and whether the
+    provider lets the job proceed (if not, the job failed before it was created)."""
+
+    total: float | None
+    currency: str
+    train_tokens: float | None
+    eval_tokens: float | None
+    user_limit: float | None
+    allowed_to_proceed: bool
+
+
 class JobOut(msgspec.Struct):
     id: str
     status: str
@@ -67,6 +80,9 @@ class JobOut(msgspec.Struct):
     team: str
     requested_action: str | None
     progress: JobProgress | None
+    # The provider's price estimate, asked right before the create; null for providers that
+    # give none (OpenAI, Azure) and before the create.
+    price_estimate: PriceEstimateOut | None = None
 
 
 class DatasetOut(msgspec.Struct):
@@ -165,6 +181,20 @@ def job_out_row(row: Mapping[str, Any]) -> JobOut:
         team=row["team"],
         requested_action=row["requested_action"],
         progress=JobProgress(step, row["progress_total"]) if step is not None else None,
+        price_estimate=_price_estimate(row.get("price_estimate")),
+    )
+
+
+def _price_estimate(value: Any) -> PriceEstimateOut | None:
+    if not isinstance(value, Mapping):
+        return None
+    return PriceEstimateOut(
+        total=value.get("total"),
+        currency=str(value.get("currency") or "USD"),
+        train_tokens=value.get("train_tokens"),
+        eval_tokens=value.get("eval_tokens"),
+        user_limit=value.get("user_limit"),
+        allowed_to_proceed=bool(value.get("allowed_to_proceed", True)),
     )
 
 

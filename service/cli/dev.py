@@ -56,19 +56,25 @@ def run_dev(settings: Settings, *, host: str, port: int) -> None:
         stack.callback(url_file.unlink, missing_ok=True)
         children: list[subprocess.Popen[bytes]] = []
         stack.callback(_stop_all, children)
-        azure = None
+        azure = together = None
         pace = ""
-        if not settings.openai_key() or not settings.azure_openai_endpoint:
+        if (
+            not settings.openai_key()
+            or not settings.azure_openai_endpoint
+            or not settings.together_key()
+        ):
             # Every provider without settings of its own is pointed at the emulator, so that a
             # newcomer can run a job on each.
             env |= _start_emulator(children, env, settings, host, port + 1)
             pace = _pace_line(env)
             if not settings.azure_openai_endpoint:
                 azure = _azure_line(settings, host, port + 1)
+            if not settings.together_key():
+                together = _together_line(settings, host, port + 1)
         for command in (["api", "--host", host, "--port", str(port)], ["worker"], ["scheduler"]):
             children.append(_spawn(command, env))
         key = _dev_key(env["FTJOBS_DATABASE_URL"], data_dir)
-        _announce(host, port, key, env, azure, pace)
+        _announce(host, port, key, env, (azure, together), pace)
         _wait(children)
 
 
@@ -131,7 +137,17 @@ def _start_emulator(
             "FTJOBS_AZURE_OPENAI_ENDPOINT": f"http://{host}:{port}",
             "FTJOBS_AZURE_OPENAI_API_KEY": settings.emulator_azure_api_key.get_secret_value(),
         }
+    if not settings.together_key():
+        emulated |= {
+            # The SDK adds /v1/… to its base URL: the emulator answers under /together/v1.
+            "FTJOBS_TOGETHER_BASE_URL": together_emulator_url(host, port),
+            "FTJOBS_TOGETHER_API_KEY": settings.emulator_together_api_key.get_secret_value(),
+        }
     return emulated
+
+
+def together_emulator_url(host: str, port: int) -> str:
+    return f"http://{host}:{port}/together"
 
 
 def emulator_env(env: dict[str, str]) -> dict[str, str]:
@@ -151,6 +167,12 @@ def _azure_line(settings: Settings, host: str, port: int) -> str:
     """Where the emulator's Azure OpenAI resource answers, for the announcement."""
     key = settings.emulator_azure_api_key.get_secret_value()
     return f"http://{host}:{port}/openai/v1/  (api-key: {key})"
+
+
+def _together_line(settings: Settings, host: str, port: int) -> str:
+    """Where the emulator's Together AI answers, for the announcement."""
+    key = settings.emulator_together_api_key.get_secret_value()
+    return f"{together_emulator_url(host, port)}/v1/  (key: {key})"
 
 
 def _spawn(command: list[str], env: dict[str, str]) -> subprocess.Popen[bytes]:
@@ -189,11 +211,18 @@ def _keep(path: Path, secret: str) -> None:
 
 
 def _announce(
-    host: str, port: int, key: str, env: dict[str, str], azure: str | None, pace: str
+    host: str,
+    port: int,
+    key: str,
+    env: dict[str, str],
+    emulated: tuple[str | None, str | None],
+    pace: str,
 ) -> None:
     base = f"http://{host}:{port}"
     openai = env.get("FTJOBS_OPENAI_BASE_URL", "OpenAI")
+    azure, together = emulated
     emulated_azure = f"  Azure OpenAI (emulated): {azure}\n" if azure else ""
+    emulated_azure += f"  Together AI (emulated): {together}\n" if together else ""
     database = env["FTJOBS_DATABASE_URL"]
     click.echo(
         f"\nfinetune-jobs is starting at {base}  (OpenAPI: {base}/schema/swagger)\n"

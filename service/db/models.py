@@ -112,9 +112,11 @@ class Job(CreatedAt, Base):
     # Consecutive transient failures of the current step (drives the retry backoff).
     attempts: Mapped[int] = mapped_column(server_default=text("0"))
     event_seq: Mapped[int] = mapped_column(server_default=text("0"))
-    # Training progress from OpenAI's metrics events: step n of total_steps.
+    # Training progress from the provider's events: step n of total_steps.
     progress_step: Mapped[int | None]
     progress_total: Mapped[int | None]
+    # The provider's price estimate, asked right before the create (Together); NULL otherwise.
+    price_estimate: Mapped[dict[str, Any] | None]
     updated_at: Mapped[datetime] = mapped_column(server_default=func.now())
     finished_at: Mapped[datetime | None]
 

@@ -28,11 +28,20 @@ def step_metrics(events: Iterable[RemoteEvent]) -> dict[int, dict[str, float]]:
 
 
 def progress(events: Iterable[RemoteEvent]) -> Progress | None:
-    latest = None
-    for step, values in sorted(step_metrics(events).items()):
-        total = values.get("total_steps")
-        latest = Progress(step, int(total) if total is not None else None)
-    return latest
+    """The furthest step the events reach: metrics events (OpenAI), or any event that states
+    its step and the total (Together's `training_start`, `checkpoint_save`, …)."""
+    events = list(events)
+    steps = {step: values.get("total_steps") for step, values in step_metrics(events).items()}
+    for event in events:
+        values = _numbers(event.data) if event.type != "metrics" else {}
+        step, total = values.get("step"), values.get("total_steps")
+        if step is not None and total is not None and step.is_integer():
+            steps.setdefault(int(step), total)
+    if not steps:
+        return None
+    latest = max(steps)
+    total = steps[latest]
+    return Progress(latest, int(total) if total is not None else None)
 
 
 def mentions_checkpoint(events: Iterable[RemoteEvent]) -> bool:

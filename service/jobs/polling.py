@@ -24,7 +24,7 @@ from service.db.models import Job
 from service.jobs import repository, results
 from service.jobs.runtime import Runtime
 from service.jobs.setbacks import handle_provider_error
-from service.jobs.states import AT_PROVIDER, TERMINAL, JobStatus
+from service.jobs.states import AT_PROVIDER, TERMINAL, JobStatus, from_provider
 from service.jobs.transitions import apply_report
 from service.providers.base import ProviderError, RemoteEvent, RemoteJob
 
@@ -161,8 +161,11 @@ async def _refresh(
 
 
 def _differs(job: Job, remote: RemoteJob) -> bool:
-    return (remote.status, remote.fine_tuned_model, remote.trained_tokens) != (
-        job.status,
+    """Whether the report says anything new: the provider's own word (an unknown one moves
+    nothing, but is still written once), our status, the model or the tokens."""
+    moved = from_provider(remote.status) not in (None, JobStatus(job.status))
+    return moved or (remote.raw_status, remote.fine_tuned_model, remote.trained_tokens) != (
+        job.provider_status,
         job.fine_tuned_model,
         job.trained_tokens,
     )

@@ -16,14 +16,21 @@ from service.db.models import Dataset, Job, JobEvent
 from service.db.reader import Reader, Row
 from service.errors import FieldError, ServiceError, conflict, invalid, not_found
 from service.ids import new_id
-from service.jobs import read_repository, repository, results_repository, rules, transitions
+from service.jobs import (
+    provider_models,
+    read_repository,
+    repository,
+    results_repository,
+    rules,
+    transitions,
+)
 from service.jobs.events import status_event
 from service.jobs.hooks import JobHooks
 from service.jobs.read_repository import JobFilters
 from service.jobs.repository import NewEvent
 from service.jobs.states import TERMINAL, JobStatus, is_terminal
 from service.providers.base import WebhookNotice
-from service.providers.registry import Destination, Method
+from service.providers.registry import PROVIDERS, Destination, Method
 
 
 @dataclass(frozen=True)
@@ -52,7 +59,12 @@ async def create(
     job and its first event. The caller commits, then enqueues; a lost enqueue is picked up by
     the scheduler when `wake_at` passes."""
     method: Method = "sft" if request.method == "sft" else "dpo"
-    errors = destination.check(method, request.model, request.hyperparameters)
+    listing = await provider_models.listing_for(session, destination)
+    destination = provider_models.with_listing(destination, listing)
+    has_validation = request.validation_dataset_id is not None
+    errors = destination.check(
+        method, request.model, request.hyperparameters, has_validation=has_validation
+    )
     errors += rules.check_request(
         suffix=request.suffix,
         seed=request.seed,
@@ -62,11 +74,18 @@ async def create(
     if errors:
         raise invalid("the job request is invalid", errors)
     provider = destination.info.name
-    await _dataset_for(
-        session, team, request.training_dataset_id, request.method, provider, "/training_dataset_id"
-    )
+    datasets = {
+        "/training_dataset_id": await _dataset_for(
+            session,
+            team,
+            request.training_dataset_id,
+            request.method,
+            provider,
+            "/training_dataset_id",
+        )
+    }
     if request.validation_dataset_id is not None:
-        await _dataset_for(
+        datasets["/validation_dataset_id"] = await _dataset_for(
             session,
             team,
             request.validation_dataset_id,
@@ -74,6 +93,11 @@ async def create(
             provider,
             "/validation_dataset_id",
         )
+    errors = provider_models.check(
+        listing, method, request.model, request.hyperparameters, datasets
+    )
+    if errors:
+        raise invalid("the job request is beyond the model's limits", errors)
     job = Job(
         id=new_id("job"),
         team=team,
@@ -183,6 +207,9 @@ async def request_action(session: AsyncSession, team: str | None, job_id: str, a
     if job is None:
         raise not_found("job", job_id)
     needed = _ACTIONS[action]
+    info = PROVIDERS.get(job.provider)
+    if info is not None and not info.capabilities.pause_resume:
+        raise conflict(f"{info.title} cannot {action} a job; cancel it instead")
     if job.status != needed:
         raise conflict(f"job {job_id} is {job.status}; only a {needed.value} job can {action}")
     if job.requested_action != action:

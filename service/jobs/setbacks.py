@@ -11,6 +11,7 @@ from service.jobs import repository
 from service.jobs.runtime import Runtime
 from service.jobs.transitions import fail_permanently
 from service.providers.base import ProviderError
+from service.providers.registry import title
 
 log = logging.getLogger(__name__)
 
@@ -18,12 +19,22 @@ log = logging.getLogger(__name__)
 async def handle_provider_error(rt: Runtime, job: Job, error: ProviderError) -> None:
     if not error.retryable:
         log.warning(
-            "job %s failed permanently at OpenAI: %s (%s)", job.id, error.code, error.message
+            "job %s failed permanently at %s: %s (%s)",
+            job.id,
+            title(job.provider),
+            error.code,
+            error.message,
         )
         async with rt.sessions.begin() as session:
             await fail_permanently(session, job.id, error, rt.hooks)
         return
-    log.info("job %s: transient OpenAI error %s (%s); retrying", job.id, error.code, error.message)
+    log.info(
+        "job %s: transient %s error %s (%s); retrying",
+        job.id,
+        title(job.provider),
+        error.code,
+        error.message,
+    )
     await retry_later(rt, job, retry_after=error.retry_after, count_attempt=True)
 
 

@@ -22,7 +22,10 @@ S = JobStatus
 TERMINAL = frozenset({S.SUCCEEDED, S.FAILED, S.CANCELLED})
 # Statuses that OpenAI reports for a job it holds.
 AT_PROVIDER = frozenset({S.VALIDATING_FILES, S.QUEUED, S.RUNNING, S.PAUSED})
-_PROVIDER_STATUSES = {status.value: status for status in AT_PROVIDER | TERMINAL}
+# What a provider's report can move a job to. Adapters map their provider's words to these
+# names (OpenAI's are ours already; Together's `cancel_requested` is our `cancelling`, which
+# OpenAI never reports); any other word is unknown here and leaves the job where it is.
+_PROVIDER_STATUSES = {status.value: status for status in AT_PROVIDER | TERMINAL | {S.CANCELLING}}
 
 _LEGAL: dict[JobStatus, frozenset[JobStatus]] = {
     S.PENDING: frozenset({S.UPLOADING, S.CANCELLING, S.FAILED}),
@@ -44,7 +47,8 @@ def is_terminal(status: JobStatus) -> bool:
 
 
 def from_provider(remote_status: str) -> JobStatus | None:
-    """OpenAI's status as ours; None for a status we don't know (treated as still moving)."""
+    """A provider's report (in our words, `RemoteJob.status`) as our status; None for a status
+    we don't know (treated as still moving, never as an end)."""
     return _PROVIDER_STATUSES.get(remote_status)
 
 

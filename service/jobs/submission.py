@@ -96,6 +96,7 @@ async def find_or_create(rt: Runtime, job: Job, spec: JobSpec) -> RemoteJob:
     existing = await find_ours(rt, job, spec)
     if existing is not None:
         return existing
+    await preflight(rt, job, spec)
     try:
         return await provider.create_job(spec)
     except ProviderError as error:
@@ -104,6 +105,20 @@ async def find_or_create(rt: Runtime, job: Job, spec: JobSpec) -> RemoteJob:
             if found is not None:
                 return found
         raise
+
+
+async def preflight(rt: Runtime, job: Job, spec: JobSpec) -> None:
+    """Right before the create: the provider checks the job against the model's limits as it
+    states them now (a permanent error fails the job) and estimates its price, which is kept on
+    the job; a price the provider would not let proceed fails the job before it is created."""
+    estimate = await rt.provider(job.provider).preflight(spec)
+    if estimate is None:
+        return
+    async with rt.sessions.begin() as session:
+        await repository.set_fields(session, job.id, price_estimate=estimate.to_json())
+    refusal = estimate.refusal()
+    if refusal is not None:
+        raise ProviderError(refusal, code="price_not_allowed", retryable=False)
 
 
 async def find_ours(rt: Runtime, job: Job, spec: JobSpec) -> RemoteJob | None:

@@ -94,7 +94,7 @@ async def apply_report(
     current = JobStatus(job.status)
     target = next_status(current, remote.status)
     values = _result_fields(remote) | _schedule(target or current, remote, timing)
-    values["provider_status"] = remote.status
+    values["provider_status"] = remote.raw_status
     if events:
         values["provider_last_event_id"] = events[-1].id
     progress = await store_results(session, job_id, events, results or Results())
@@ -155,7 +155,7 @@ def _report_event(
         code, message = (remote.error.code, remote.error.message) if remote.error else ("", "")
         error = {"error": {"code": code, "message": message}}
         return f"{provider} failed the job: {code}: {message}", "error", error
-    data = {"provider_job_id": remote.id, "provider_status": remote.status}
+    data = {"provider_job_id": remote.id, "provider_status": remote.raw_status}
     return f"{provider} reports the job {status.value}", "info", data
 
 

@@ -10,6 +10,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, BinaryIO, Literal, Protocol
 
+from service.providers.limits import ModelLimits
+
 Method = Literal["dpo", "sft"]
 
 
@@ -22,6 +24,11 @@ class RemoteError:
 
 @dataclass(frozen=True)
 class RemoteJob:
+    """A provider's job in our words. `status` is our status name (`jobs.states.JobStatus`)
+    when the provider's own word maps to one, its own word otherwise (an unknown status, which
+    the lifecycle treats as still moving); `provider_status` is always the provider's own word
+    (None: the same as `status`, as for OpenAI, whose names are ours)."""
+
     id: str
     status: str
     model: str
@@ -35,6 +42,43 @@ class RemoteJob:
     created_at: datetime | None = None
     training_file: str | None = None
     seed: int | None = None
+    provider_status: str | None = None
+
+    @property
+    def raw_status(self) -> str:
+        return self.provider_status if self.provider_status is not None else self.status
+
+
+@dataclass(frozen=True)
+class PriceEstimate:
+    """What the provider expects a job to cost before it is created, and whether it lets it
+    proceed (a spend limit or the account's credit)."""
+
+    total: float | None
+    currency: str
+    train_tokens: float | None = None
+    eval_tokens: float | None = None
+    user_limit: float | None = None
+    allowed_to_proceed: bool = True
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "total": self.total,
+            "currency": self.currency,
+            "train_tokens": self.train_tokens,
+            "eval_tokens": self.eval_tokens,
+            "user_limit": self.user_limit,
+            "allowed_to_proceed": self.allowed_to_proceed,
+        }
+
+    def refusal(self) -> str | None:
+        """Why the provider would not let the job proceed; None when it would."""
+        if self.allowed_to_proceed:
+            return None
+        total = f"{self.total:g} {self.currency}" if self.total is not None else "unknown"
+        limit = f"{self.user_limit:g} {self.currency}" if self.user_limit is not None else None
+        over = f" over the account's limit of {limit}" if limit else ""
+        return f"the estimated price of {total} is{over}: the provider would not let it proceed"
 
 
 @dataclass(frozen=True)
@@ -115,6 +159,17 @@ class ProviderError(Exception):
 
 class FineTuningProvider(Protocol):
     async def upload_file(self, filename: str, stream: BinaryIO, size: int) -> str: ...
+
+    async def tunable_models(self) -> list[ModelLimits] | None:
+        """The models the provider fine-tunes, with their limits, from the provider itself;
+        None for a provider whose list is the registry's (OpenAI, Azure)."""
+        ...
+
+    async def preflight(self, spec: JobSpec) -> PriceEstimate | None:
+        """Right before the create: checks the job against the model's limits as the provider
+        states them now (a permanent ProviderError naming the field when it breaks one) and
+        asks for a price estimate; None for a provider without either (OpenAI, Azure)."""
+        ...
 
     async def find_file(self, filename: str) -> str | None: ...
 

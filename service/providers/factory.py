@@ -9,6 +9,7 @@ from service.providers.azure import AzureOpenAIProvider, entra_token_provider
 from service.providers.base import FineTuningProvider
 from service.providers.openai import OpenAIProvider
 from service.providers.registry import PROVIDERS, Catalogue, Offer, with_end_dates
+from service.providers.together import TogetherProvider
 
 
 def catalogue(settings: Settings) -> Catalogue:
@@ -30,6 +31,8 @@ def is_configured(settings: Settings, name: str) -> bool:
     if name == "azure":
         has_credential = bool(settings.azure_key()) or _entra_installed()
         return bool(settings.azure_openai_endpoint) and has_credential
+    if name == "together":
+        return bool(settings.together_key())
     return False
 
 
@@ -44,6 +47,8 @@ def _entra_installed() -> bool:
 def build_provider(settings: Settings, name: str = "openai") -> FineTuningProvider:
     if name == "azure":
         return _azure(settings)
+    if name == "together":
+        return _together(settings)
     key = settings.openai_key()
     if not key:
         raise RuntimeError("no OpenAI key: set FTJOBS_OPENAI_API_KEY (or OPENAI_API_KEY)")
@@ -62,4 +67,15 @@ def _azure(settings: Settings) -> FineTuningProvider:
         api_key=key,
         token_provider=None if key else entra_token_provider(),
         timeout=settings.openai_timeout_seconds,
+    )
+
+
+def _together(settings: Settings) -> FineTuningProvider:
+    key = settings.together_key()
+    if not key:
+        raise RuntimeError("Together AI is not configured: set FTJOBS_TOGETHER_API_KEY")
+    return TogetherProvider(
+        api_key=key,
+        base_url=settings.together_base_url,
+        timeout=settings.together_timeout_seconds,
     )

@@ -21,6 +21,7 @@ from service.providers.base import (
     OUR_ID_METADATA_KEY,
     InvalidWebhookError,
     JobSpec,
+    PriceEstimate,
     ProviderError,
     RemoteCheckpoint,
     RemoteError,
@@ -28,6 +29,7 @@ from service.providers.base import (
     RemoteJob,
     WebhookNotice,
 )
+from service.providers.limits import ModelLimits
 from service.providers.results import decode_result_file, parse_metrics_csv
 from service.telemetry import count_openai_request
 
@@ -52,6 +54,12 @@ class OpenAIProvider:
 
     async def close(self) -> None:
         await self._client.close()
+
+    async def tunable_models(self) -> list[ModelLimits] | None:
+        return None  # the registry's list: OpenAI publishes no per-model limits
+
+    async def preflight(self, spec: JobSpec) -> PriceEstimate | None:
+        return None  # no price estimate before the create
 
     async def upload_file(self, filename: str, stream: BinaryIO, size: int) -> str:
         async with _translated_errors("upload_file"):

@@ -24,33 +24,45 @@ METHODS: tuple[Method, ...] = ("dpo", "sft")
 @dataclass(frozen=True)
 class Hyperparameter:
     name: str
-    type: Literal["integer", "number", "string"]
+    type: Literal["integer", "number", "string", "boolean"]
     description: str
     methods: tuple[Method, ...] = METHODS
     minimum: float | None = None
     maximum: float | None = None
     exclusive_minimum: bool = False
+    exclusive_maximum: bool = False
     choices: tuple[str, ...] = ()
     auto: bool = True  # "auto" lets the provider choose
     default: Any = "auto"
+    # Words a number also may be (Together's batch_size "max": the largest the model takes).
+    keywords: tuple[str, ...] = ()
+    # Only with a validation dataset (Together's n_evals: evaluations need something to run on).
+    needs_validation: bool = False
 
     def describe(self) -> str:
         if self.choices:
             return "one of " + ", ".join(self.choices)
+        if self.type == "boolean":
+            return "true or false"
         kind = "an integer" if self.type == "integer" else "a number"
         bounds = []
         if self.minimum is not None:
             bounds.append(f"{'>' if self.exclusive_minimum else '>='} {self.minimum:g}")
         if self.maximum is not None:
-            bounds.append(f"<= {self.maximum:g}")
+            bounds.append(f"{'<' if self.exclusive_maximum else '<='} {self.maximum:g}")
         text = f"{kind} {' and '.join(bounds)}".strip()
-        return f'"auto" or {text}' if self.auto else text
+        words = [f'"{word}"' for word in (("auto",) if self.auto else ()) + self.keywords]
+        return f"{' or '.join(words)} or {text}" if words else text
 
     def admits(self, value: Any) -> bool:
         if self.auto and value == "auto":
             return True
+        if isinstance(value, str) and value in self.keywords:
+            return True
         if self.choices:
             return isinstance(value, str) and value in self.choices
+        if self.type == "boolean":
+            return isinstance(value, bool)
         if isinstance(value, bool) or not isinstance(value, int | float):
             return False
         if self.type == "integer" and not float(value).is_integer():
@@ -59,7 +71,13 @@ class Hyperparameter:
             above = value > self.minimum if self.exclusive_minimum else value >= self.minimum
             if not above:
                 return False
-        return self.maximum is None or value <= self.maximum
+        if self.maximum is None:
+            return True
+        return value < self.maximum if self.exclusive_maximum else value <= self.maximum
+
+    def is_set(self, value: Any) -> bool:
+        """Whether `value` asks for something (n_evals 0 asks for no evaluation)."""
+        return value not in (None, 0, False, "auto")
 
 
 @dataclass(frozen=True)
@@ -134,6 +152,12 @@ class ProviderInfo:
     # How a model this provider fine-tuned is named, so it can be trained further.
     fine_tuned_prefix: str | None = None
     fine_tuned_infix: str | None = None
+    # Hyperparameters other providers take that this one refuses, each with the reason and
+    # what to use instead (a clearer answer than "unknown hyperparameter").
+    refused: Mapping[str, str] = field(default_factory=dict)
+    # The provider lists its models (and their limits) itself: `models` is only the fallback
+    # until the list was read (`provider_models`).
+    lists_models: bool = False
 
     def hyperparameters_for(self, method: Method) -> dict[str, Hyperparameter]:
         return {h.name: h for h in self.hyperparameters if method in h.methods}
@@ -250,7 +274,178 @@ AZURE = ProviderInfo(
     fine_tuned_infix=".ft-",
 )
 
-PROVIDERS: dict[str, ProviderInfo] = {info.name: info for info in (OPENAI, AZURE)}
+# Together AI: open-weight models, LoRA or full training, DPO with its variants (RPO, SimPO).
+# Its defaults are its own: an absolute learning rate, batch size "max" (the largest the model
+# takes), one epoch, one checkpoint, no evaluations.
+TOGETHER_TRAINING_TYPES = ("lora", "full")
+_TOGETHER_HYPERPARAMETERS = (
+    Hyperparameter(
+        "n_epochs", "integer", "passes over the training data", minimum=1, auto=False, default=1
+    ),
+    Hyperparameter(
+        "batch_size",
+        "integer",
+        'examples per batch; "max": the largest the model takes (its limits: GET /v1/providers)',
+        minimum=1,
+        auto=False,
+        default="max",
+        keywords=("max",),
+    ),
+    Hyperparameter(
+        "learning_rate",
+        "number",
+        "the absolute learning rate (Together has no multiplier)",
+        minimum=0,
+        exclusive_minimum=True,
+        auto=False,
+        default=1e-5,
+    ),
+    Hyperparameter(
+        "beta",
+        "number",
+        "DPO: how far the model may move from the reference model (sent as dpo_beta)",
+        methods=("dpo",),
+        minimum=0,
+        exclusive_minimum=True,
+        auto=False,
+        default=0.1,
+    ),
+    Hyperparameter(
+        "rpo_alpha",
+        "number",
+        "DPO: weight of the NLL term on the preferred output (RPO); 0 turns it off",
+        methods=("dpo",),
+        minimum=0,
+        auto=False,
+        default=0.0,
+    ),
+    Hyperparameter(
+        "simpo_gamma",
+        "number",
+        "DPO: SimPO's target margin; above 0 trains reference-free with length normalisation",
+        methods=("dpo",),
+        minimum=0,
+        auto=False,
+        default=0.0,
+    ),
+    Hyperparameter(
+        "dpo_normalize_logratios_by_length",
+        "boolean",
+        "DPO: divide the log-ratios by the output's length",
+        methods=("dpo",),
+        auto=False,
+        default=False,
+    ),
+    Hyperparameter(
+        "dpo_reference_free",
+        "boolean",
+        "DPO: no reference model (as SimPO)",
+        methods=("dpo",),
+        auto=False,
+        default=False,
+    ),
+    Hyperparameter(
+        "training_type",
+        "string",
+        "LoRA adapters or every weight (full); full only on models that allow it",
+        choices=TOGETHER_TRAINING_TYPES,
+        auto=False,
+        default="lora",
+    ),
+    Hyperparameter(
+        "lora_r",
+        "integer",
+        "LoRA: the adapters' rank (default: the model's)",
+        minimum=1,
+        auto=False,
+        default=None,
+    ),
+    Hyperparameter(
+        "lora_alpha",
+        "number",
+        "LoRA: scaling (default: twice the rank)",
+        minimum=0,
+        exclusive_minimum=True,
+        auto=False,
+        default=None,
+    ),
+    Hyperparameter(
+        "lora_dropout",
+        "number",
+        "LoRA: dropout",
+        minimum=0,
+        maximum=1,
+        exclusive_maximum=True,
+        auto=False,
+        default=0.0,
+    ),
+    Hyperparameter(
+        "n_checkpoints",
+        "integer",
+        "checkpoints saved during training",
+        minimum=1,
+        auto=False,
+        default=1,
+    ),
+    Hyperparameter(
+        "n_evals",
+        "integer",
+        "evaluations on the validation dataset during training (needs one)",
+        minimum=0,
+        auto=False,
+        default=0,
+        needs_validation=True,
+    ),
+    Hyperparameter(
+        "warmup_ratio",
+        "number",
+        "share of the steps spent warming the learning rate up",
+        minimum=0,
+        maximum=1,
+        auto=False,
+        default=0.0,
+    ),
+)
+# Our job's tag in the suffix Together gets (`-ftj-` and 10 hex digits of our job id; see
+# providers/together.py): a caller's suffix leaves room for it within Together's 40 characters.
+TOGETHER_TAG_MARK = "-ftj-"
+TOGETHER_TAG_LENGTH = len(TOGETHER_TAG_MARK) + 10
+TOGETHER_SUFFIX_LIMIT = 40
+_TOGETHER_SUFFIX = SuffixLimit(
+    max_length=TOGETHER_SUFFIX_LIMIT - TOGETHER_TAG_LENGTH,
+    allowed=string.ascii_letters + string.digits + "-_.",
+    allowed_described="letters, digits, -, _ and .",
+)
+_TOGETHER_DOCUMENTED_MODELS = (
+    "Qwen/Qwen3-8B",
+    "meta-llama/Meta-Llama-3.1-8B-Instruct-Reference",
+    "meta-llama/Llama-3.3-70B-Instruct-Reference",
+    "openai/gpt-oss-20b",
+)
+TOGETHER = ProviderInfo(
+    name="together",
+    title="Together AI",
+    settings=("FTJOBS_TOGETHER_API_KEY",),
+    capabilities=Capabilities(methods=METHODS, pause_resume=False),
+    hyperparameters=_TOGETHER_HYPERPARAMETERS,
+    # Until Together's own list was read (the scheduler refreshes it): models its documentation
+    # lists for both methods.
+    models=dict.fromkeys(METHODS, _TOGETHER_DOCUMENTED_MODELS),
+    end_dates=EndDates(note="No announced end date."),
+    suffix_limit=_TOGETHER_SUFFIX,
+    # A job id (`ft-…`) or a model this service fine-tuned there (its name carries our tag)
+    # continues as `from_checkpoint`.
+    fine_tuned_prefix="ft-",
+    fine_tuned_infix=TOGETHER_TAG_MARK,
+    refused={
+        "learning_rate_multiplier": "Together has no learning-rate multiplier: it takes an "
+        "absolute learning_rate (default 1e-05), and a multiplier of another provider's base "
+        "rate does not translate into one",
+    },
+    lists_models=True,
+)
+
+PROVIDERS: dict[str, ProviderInfo] = {info.name: info for info in (OPENAI, AZURE, TOGETHER)}
 
 
 def with_end_dates(info: ProviderInfo, overrides: Mapping[str, Any] | None) -> ProviderInfo:
@@ -274,11 +469,13 @@ def check_job(
     model: str,
     hyperparameters: Mapping[str, Any],
     today: date | None,
+    *,
+    has_validation: bool = True,
 ) -> list[FieldError]:
     """Everything the provider's entry says about a job request; [] when it may be created."""
     return (
         check_model(info, method, model)
-        + check_hyperparameters(info, method, hyperparameters)
+        + check_hyperparameters(info, method, hyperparameters, has_validation=has_validation)
         + check_end_dates(info, model, today)
     )
 
@@ -300,13 +497,20 @@ def check_model(info: ProviderInfo, method: Method, model: str) -> list[FieldErr
 
 
 def check_hyperparameters(
-    info: ProviderInfo, method: Method, values: Mapping[str, Any]
+    info: ProviderInfo,
+    method: Method,
+    values: Mapping[str, Any],
+    *,
+    has_validation: bool = True,
 ) -> list[FieldError]:
     allowed = info.hyperparameters_for(method)
     errors = []
     for name, value in values.items():
         path = pointer("hyperparameters", name)
-        if name not in allowed:
+        if name in info.refused and name not in allowed:
+            message = f"{info.title} does not take {name}: {info.refused[name]}"
+            errors.append(FieldError("hyperparameter_refused", message, path=path))
+        elif name not in allowed:
             message = (
                 f"{info.title} has no hyperparameter {name!r} for {method}; "
                 f"allowed: {', '.join(sorted(allowed))}"
@@ -315,6 +519,9 @@ def check_hyperparameters(
         elif not allowed[name].admits(value):
             message = f"{name} must be {allowed[name].describe()}, got {value!r}"
             errors.append(FieldError("hyperparameter_out_of_range", message, path=path))
+        elif allowed[name].needs_validation and not has_validation and allowed[name].is_set(value):
+            message = f"{name} needs a validation dataset: set validation_dataset_id"
+            errors.append(FieldError("needs_validation_dataset", message, path=path))
     return errors
 
 
@@ -322,7 +529,7 @@ def check_hyperparameters(
 # these that is configured and still takes jobs. OpenAI first while it does (the service's
 # original provider); after its end date a job without a provider goes where it can still run,
 # instead of to a provider that would refuse it.
-DEFAULT_ORDER = ("openai", "azure")
+DEFAULT_ORDER = ("openai", "azure", "together")
 
 
 @dataclass(frozen=True)
@@ -385,11 +592,18 @@ class Destination:
         return cls(PROVIDERS[name])
 
     def check(
-        self, method: Method, model: str, hyperparameters: Mapping[str, Any]
+        self,
+        method: Method,
+        model: str,
+        hyperparameters: Mapping[str, Any],
+        *,
+        has_validation: bool = True,
     ) -> list[FieldError]:
         if self.errors:
             return list(self.errors)
-        return check_job(self.info, method, model, hyperparameters, self.today)
+        return check_job(
+            self.info, method, model, hyperparameters, self.today, has_validation=has_validation
+        )
 
 
 def title(name: str) -> str:

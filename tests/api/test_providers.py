@@ -4,6 +4,7 @@ job gets up front, with nothing written."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any
@@ -14,8 +15,12 @@ from pydantic import SecretStr
 
 from service.api.app import create_app
 from service.config import Settings
+from service.db.engine import create_engine, session_factory
+from service.jobs import provider_models_repository
+from service.providers.limits import BatchLimits, ModelLimits
 from tests.api.conftest import Client, Keys, auth
 from tests.api.helpers import assert_problem, create_job, dataset_id
+from tests.support.services import Backing
 
 BEFORE = datetime(2026, 12, 3, tzinfo=UTC)
 AFTER_OPENAI = datetime(2027, 1, 7, tzinfo=UTC)
@@ -150,3 +155,54 @@ def test_a_pipeline_runs_both_stages_at_its_provider(with_azure: Client, keys: K
         with_azure.post("/v1/pipelines", json=nano, headers=auth(keys.team_a)), 422
     )
     assert [(e["code"], e["path"]) for e in problem["errors"]] == [("unsupported_model", "/model")]
+
+
+def test_together_shows_the_registrys_models_until_its_own_list_was_read(
+    settings: Settings, keys: Keys, clean: Backing
+) -> None:
+    with TestClient(
+        create_app(
+            settings.model_copy(update={"together_api_key": SecretStr("tg-key")}),
+            clock=lambda: BEFORE,
+        )
+    ) as client:
+        together = next(
+            p for p in providers(client, keys.team_a)["data"] if p["name"] == "together"
+        )
+        assert together["configured"] and together["models_source"] == "registry"
+        assert together["model_limits"] is None and "Qwen/Qwen3-8B" in together["models"]["dpo"]
+        assert (
+            "absolute learning_rate"
+            in together["refused_hyperparameters"]["learning_rate_multiplier"]
+        )
+        batch = next(h for h in together["hyperparameters"] if h["name"] == "batch_size")
+        assert (batch["keywords"], batch["default"]) == (["max"], "max")
+        asyncio.run(_list(clean.database_url))
+        together = next(
+            p for p in providers(client, keys.team_a)["data"] if p["name"] == "together"
+        )
+        assert together["models_source"] == "provider"
+        assert together["models"] == {"dpo": [LIMITS.model], "sft": [LIMITS.model]}
+        assert together["model_limits"][LIMITS.model]["lora"]["max_batch_size_dpo"] == 16
+
+
+LIMITS = ModelLimits(
+    model="acme/tiny-1b",
+    max_seq_length_dpo=4096,
+    max_seq_length_sft=8192,
+    min_learning_rate=0.0,
+    max_learning_rate=0.1,
+    max_num_epochs=10,
+    max_num_checkpoints=5,
+    max_num_evals=10,
+    lora=BatchLimits(1, 32, 16),
+    lora_max_rank=32,
+    full=None,
+)
+
+
+async def _list(database_url: str) -> None:
+    engine = create_engine(database_url, pooled=False)
+    async with session_factory(engine).begin() as session:
+        await provider_models_repository.replace(session, "together", [LIMITS], datetime.now(UTC))
+    await engine.dispose()

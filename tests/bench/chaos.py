@@ -1,11 +1,12 @@
 """Chaos run: many jobs through the real service while it is being broken, then the figures.
 
     .venv/bin/python -m tests.bench.chaos [--jobs 200] [--workers 2] [--fault-rate 0.2]
+        [--provider {openai,azure,together}]
 
 Starts an isolated service (its own embedded PostgreSQL and Redis, the emulator with faults on,
 the API, N RQ workers, the scheduler), submits the jobs, and meanwhile SIGKILLs a random worker
 every few seconds, wipes Redis once and restarts PostgreSQL once. Prints jobs finished / total,
-duplicate OpenAI jobs, duplicate files, lost jobs, and the time to recover after each fault
+duplicate remote jobs and files at the provider, lost jobs, and the time to recover after each fault
 (until some job's row changes again). Loopback only; bounded in time.
 """
 
@@ -25,9 +26,14 @@ from tests.support.chaos import Drill, drill, duplicates, statuses
 from tests.support.data import dpo_rows, jsonl
 
 TERMINAL = {"succeeded", "failed", "cancelled"}
+MODELS = {
+    "openai": "gpt-4.1-mini-2025-04-14",
+    "azure": "gpt-4.1-mini-2025-04-14",
+    "together": "Qwen/Qwen3-8B",
+}
 
 
-def submit(d: Drill, jobs: int, datasets: int) -> list[str]:
+def submit(d: Drill, jobs: int, datasets: int, provider: str) -> list[str]:
     ids = []
     with d.api as client:
         dataset_ids = []
@@ -43,7 +49,8 @@ def submit(d: Drill, jobs: int, datasets: int) -> list[str]:
                 "/v1/jobs",
                 json={
                     "training_dataset_id": dataset_ids[index % datasets],
-                    "model": "gpt-4.1-mini-2025-04-14",
+                    "provider": provider,
+                    "model": MODELS[provider],
                     "suffix": f"chaos-{index}",
                 },
             )
@@ -83,6 +90,8 @@ def run(args: argparse.Namespace) -> None:
         "FTJOBS_POLL_INTERVAL_SECONDS": str(args.poll_interval),
         "FTJOBS_SCHEDULER_INTERVAL_SECONDS": str(args.poll_interval),
         "FTJOBS_LEASE_SECONDS": str(max(10.0, args.poll_interval * 10)),
+        # Slow faults (4 s) are answers past the client's timeout at every provider.
+        "FTJOBS_TOGETHER_TIMEOUT_SECONDS": "3",
     }
     with drill(workers=args.workers, **env) as d:
         d.emulator(
@@ -92,14 +101,14 @@ def run(args: argparse.Namespace) -> None:
             slow_seconds=4,
         )
         started = time.monotonic()
-        job_ids = submit(d, args.jobs, max(1, args.jobs // 4))
+        job_ids = submit(d, args.jobs, max(1, args.jobs // 4), args.provider)
         print(f"submitted {len(job_ids)} jobs in {time.monotonic() - started:.1f}s")
         faults: list[tuple[str, Callable[[], None]]] = [
             ("redis wiped", d.wipe_redis),
             ("postgres restarted (3 s down)", lambda: d.restart_postgres(3)),
         ]
         recoveries = drive(d, job_ids, faults, rng, args)
-        report(d, job_ids, recoveries, time.monotonic() - started)
+        report(d, job_ids, recoveries, time.monotonic() - started, args.provider)
 
 
 def drive(
@@ -134,15 +143,22 @@ def timed(d: Drill, fault: Callable[[], None]) -> float:
 
 
 def report(
-    d: Drill, job_ids: list[str], recoveries: list[tuple[str, float]], elapsed: float
+    d: Drill,
+    job_ids: list[str],
+    recoveries: list[tuple[str, float]],
+    elapsed: float,
+    provider: str,
 ) -> None:
     final = statuses(d.api, job_ids)
     finished = sum(1 for status in final.values() if status == "succeeded")
     lost = sum(1 for job_id in job_ids if final.get(job_id) not in TERMINAL)
-    extra_jobs, extra_files = duplicates(d)
-    injected = d.emulator("state")["faults_injected"]
+    extra_jobs, extra_files = duplicates(d, provider)
+    state = d.emulator("state")
+    injected = state["faults_injected"]
+    remote = state.get(provider, state) if provider != "openai" else state
+    print(f"remote jobs at {provider}: {remote['jobs']}")
     print(f"\njobs finished (succeeded) / total: {finished}/{len(job_ids)}")
-    print(f"duplicate OpenAI jobs: {extra_jobs}")
+    print(f"duplicate {provider} jobs: {extra_jobs}")
     print(f"duplicate files:       {extra_files}")
     print(f"lost jobs:             {lost}")
     print(f"faults injected by the emulator: {injected}")
@@ -162,6 +178,7 @@ def main() -> None:
     parser.add_argument("--poll-interval", type=float, default=2.0)
     parser.add_argument("--timeout", type=float, default=900)
     parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--provider", choices=sorted(MODELS), default="openai")
     run(parser.parse_args())
 
 

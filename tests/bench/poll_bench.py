@@ -1,12 +1,14 @@
-"""Polling at scale: OpenAI calls per active job per poll round, and the refresh lag.
+"""Polling at scale: provider calls per active job per poll round, and the refresh lag.
 
     .venv/bin/python -m tests.bench.poll_bench [--jobs 1000 10000] [--rounds 3]
+        [--provider {openai,azure,together}]
 
 For each size: the emulator (its own process, every job kept running) holds N jobs created
-through the real SDK; the database holds our N rows pointing at them; then poll rounds run
-exactly as a worker runs them (`service.jobs.polling.poll_batch` over the scheduler's batches)
-and the script prints, per round, the OpenAI requests the emulator counted divided by N, and
-the wall time for the round to refresh every row (the refresh lag). Loopback only.
+through the provider's adapter and its real SDK; the database holds our N rows pointing at
+them; then poll rounds run exactly as a worker runs them (`service.jobs.polling.poll_batch` over
+the scheduler's batches) and the script prints, per round, the provider requests the emulator
+counted divided by N, and the wall time for the round to refresh every row (the refresh lag).
+Loopback only.
 """
 
 from __future__ import annotations
@@ -23,7 +25,6 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-import openai
 from sqlalchemy import insert
 
 from service.blobstore import BlobStore
@@ -36,7 +37,10 @@ from service.jobs import polling
 from service.jobs.reconcile import POLL_BATCH
 from service.jobs.runtime import Runtime
 from service.jobs.timing import Timing
+from service.providers.azure import AzureOpenAIProvider
+from service.providers.base import FineTuningProvider, JobSpec
 from service.providers.openai import OpenAIProvider
+from service.providers.together import TogetherProvider
 from service.wiring import JOB_HOOKS
 from tests.support.data import dpo_rows, jsonl
 from tests.support.processes import free_port, wait_until
@@ -68,27 +72,53 @@ def start_emulator() -> tuple[subprocess.Popen[bytes], str]:
     return process, url
 
 
-async def create_remote_jobs(base_url: str, count: int) -> list[str]:
-    client = openai.AsyncOpenAI(api_key="sk-bench", base_url=f"{base_url}/v1", max_retries=0)
-    file = await client.files.create(file=("bench.jsonl", jsonl(dpo_rows(12))), purpose="fine-tune")
+MODELS = {
+    "openai": "gpt-4.1-mini-2025-04-14",
+    "azure": "gpt-4.1-mini-2025-04-14",
+    "together": "Qwen/Qwen3-8B",
+}
+
+
+def make_provider(name: str, base_url: str) -> FineTuningProvider:
+    """The provider's adapter at the emulator, as a worker builds it from settings."""
+    if name == "azure":
+        return AzureOpenAIProvider(
+            endpoint=base_url, api_key="azure-emulator-key", token_provider=None, timeout=60
+        )
+    if name == "together":
+        return TogetherProvider(
+            api_key="together-emulator-key", base_url=f"{base_url}/together", timeout=60
+        )
+    return OpenAIProvider(api_key="sk-bench", base_url=f"{base_url}/v1", timeout=60)
+
+
+async def create_remote_jobs(name: str, base_url: str, count: int) -> list[str]:
+    provider = make_provider(name, base_url)
+    body = jsonl(dpo_rows(12))
+    with tempfile.TemporaryFile() as stream:
+        stream.write(body)
+        stream.seek(0)
+        file_id = await provider.upload_file("bench.jsonl", stream, len(body))
     limit = asyncio.Semaphore(32)
 
     async def one(index: int) -> str:
+        spec = JobSpec(
+            our_id=f"bench-{index}",
+            model=MODELS[name],
+            training_file=file_id,
+            method="dpo",
+            hyperparameters={"beta": 0.1},
+            metadata={},
+        )
         async with limit:
-            job = await client.fine_tuning.jobs.create(
-                model="gpt-4.1-mini-2025-04-14",
-                training_file=file.id,
-                method={"type": "dpo", "dpo": {"hyperparameters": {"beta": 0.1}}},
-                metadata={"ftjobs_job_id": f"bench-{index}"},
-            )
-            return job.id
+            return (await provider.create_job(spec)).id
 
     ids = await asyncio.gather(*(one(i) for i in range(count)))
-    await client.close()
+    await provider.close()
     return list(ids)
 
 
-async def insert_rows(database_url: str, remote_ids: list[str]) -> list[str]:
+async def insert_rows(name: str, database_url: str, remote_ids: list[str]) -> list[str]:
     engine = create_engine(database_url, pooled=False)
     dataset = ready_dataset(team="bench", examples=12)
     dataset_id = dataset.id
@@ -99,7 +129,7 @@ async def insert_rows(database_url: str, remote_ids: list[str]) -> list[str]:
         await session.execute(
             insert(Job),
             [
-                _row(job_id, remote_id, dataset_id)
+                _row(name, job_id, remote_id, dataset_id)
                 for job_id, remote_id in zip(ids, remote_ids, strict=True)
             ],
         )
@@ -107,13 +137,14 @@ async def insert_rows(database_url: str, remote_ids: list[str]) -> list[str]:
     return ids
 
 
-def _row(job_id: str, remote_id: str, dataset_id: str) -> dict[str, Any]:
+def _row(name: str, job_id: str, remote_id: str, dataset_id: str) -> dict[str, Any]:
     return {
         "id": job_id,
         "team": "bench",
         "status": "validating_files",
         "method": "dpo",
-        "model": "gpt-4.1-mini-2025-04-14",
+        "provider": name,
+        "model": MODELS[name],
         "training_dataset_id": dataset_id,
         "hyperparameters": {},
         "job_metadata": {},
@@ -125,14 +156,14 @@ def _row(job_id: str, remote_id: str, dataset_id: str) -> dict[str, Any]:
 
 
 async def rounds(
-    database_url: str, base_url: str, ids: list[str], count: int, root: Path
+    name: str, database_url: str, base_url: str, ids: list[str], count: int, root: Path
 ) -> list[tuple[float, float]]:
     engine = create_engine(database_url, pool_size=polling.CONCURRENCY // 2)  # as a worker's
-    provider = OpenAIProvider(api_key="sk-bench", base_url=f"{base_url}/v1", timeout=60)
+    provider = make_provider(name, base_url)
     rt = Runtime(
         engine=engine,
         sessions=session_factory(engine),
-        providers={"openai": provider},
+        providers={name: provider},
         blobs=BlobStore(root),
         timing=Timing(15, 120, 2, 300),
         hooks=JOB_HOOKS,
@@ -155,21 +186,21 @@ def requests_made(base_url: str) -> int:
     return sum(count for key, count in state["requests"].items() if " /_emulator" not in key)
 
 
-def bench(size: int, database_url: str, root: Path, count: int) -> None:
+def bench(name: str, size: int, database_url: str, root: Path, count: int) -> None:
     emulator, base_url = start_emulator()
     try:
         created = time.perf_counter()
-        remote_ids = asyncio.run(create_remote_jobs(base_url, size))
+        remote_ids = asyncio.run(create_remote_jobs(name, base_url, size))
         print(
             f"\n{size} active jobs (created at the emulator in "
             f"{time.perf_counter() - created:.1f}s)"
         )
-        ids = asyncio.run(insert_rows(database_url, remote_ids))
+        ids = asyncio.run(insert_rows(name, database_url, remote_ids))
         time.sleep(1)  # every job past validating and queued: running
         for number, (per_job, lag) in enumerate(
-            asyncio.run(rounds(database_url, base_url, ids, count, root)), start=1
+            asyncio.run(rounds(name, database_url, base_url, ids, count, root)), start=1
         ):
-            print(f"  round {number}: {per_job:.3f} OpenAI calls per job, refresh lag {lag:.1f}s")
+            print(f"  round {number}: {per_job:.3f} {name} calls per job, refresh lag {lag:.1f}s")
     finally:
         emulator.terminate()
         emulator.wait(timeout=10)
@@ -179,6 +210,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--jobs", type=int, nargs="+", default=[1000, 10000])
     parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--provider", choices=sorted(MODELS), default="openai")
     args = parser.parse_args()
     root = Path(tempfile.mkdtemp(prefix="ftjobs-pollbench-"))
     postgres = start_postgres(root / "postgres")
@@ -187,7 +219,7 @@ def main() -> None:
             database = f"bench_{size}"
             asyncio.run(create_database(postgres.url("postgres"), database))
             upgrade(postgres.url(database))
-            bench(size, postgres.url(database), root, args.rounds)
+            bench(args.provider, size, postgres.url(database), root, args.rounds)
     finally:
         postgres.stop()
         shutil.rmtree(root, ignore_errors=True)

@@ -155,7 +155,8 @@ def test_dev_runs_everything_and_ctrl_c_stops_it(data_dir: Path) -> None:
         assert httpx.get(f"{dev.base}/v1/jobs", headers=headers).status_code == 200
         providers = httpx.get(f"{dev.base}/v1/providers", headers=headers)
         configured = {p["name"]: p["configured"] for p in providers.json()["data"]}
-        assert configured == {"openai": True, "azure": True}  # both pointed at the emulator
+        # every provider pointed at the emulator
+        assert configured == {"openai": True, "azure": True, "together": True}
         scraper = (data_dir / "dev-metrics-token").read_text().strip()
         auth = {"Authorization": f"Bearer {scraper}"}
         scrape = httpx.get(f"{dev.base}/metrics", headers=auth)

@@ -839,10 +839,9 @@ WRONG_VALUES = [
         id="default-provider-enum",
     ),
     pytest.param(
-        # Not until the service supports it.
         {"providers": {"defaultProvider": "together"}},
-        "/providers/defaultProvider",
-        id="default-provider-together-not-yet",
+        "/providers/together/enabled",
+        id="default-provider-together-not-enabled",
     ),
     pytest.param(
         {"providers": {"defaultProvider": "azure"}},

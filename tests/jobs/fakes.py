@@ -9,11 +9,13 @@ from typing import BinaryIO
 from service.providers.base import (
     OUR_ID_METADATA_KEY,
     JobSpec,
+    PriceEstimate,
     ProviderError,
     RemoteCheckpoint,
     RemoteEvent,
     RemoteJob,
 )
+from service.providers.limits import ModelLimits
 
 
 @dataclass
@@ -28,6 +30,20 @@ class FakeProvider:
     get_error: ProviderError | None = None
     list_error: ProviderError | None = None
     ids: itertools.count[int] = field(default_factory=itertools.count)
+    # What preflight answers (None: no estimate, as OpenAI) or raises.
+    estimate: PriceEstimate | None = None
+    preflight_error: ProviderError | None = None
+    models: list[ModelLimits] | None = None
+
+    async def tunable_models(self) -> list[ModelLimits] | None:
+        self.calls.append("tunable_models")
+        return self.models
+
+    async def preflight(self, spec: JobSpec) -> PriceEstimate | None:
+        self.calls.append("preflight")
+        if self.preflight_error is not None:
+            raise self.preflight_error
+        return self.estimate
 
     async def upload_file(self, filename: str, stream: BinaryIO, size: int) -> str:
         self.calls.append("upload_file")

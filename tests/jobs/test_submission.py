@@ -7,7 +7,7 @@ from pathlib import Path
 
 from service.jobs import lifecycle, repository, submission
 from service.jobs.runtime import Runtime
-from service.providers.base import JobSpec, ProviderError, RemoteJob
+from service.providers.base import JobSpec, PriceEstimate, ProviderError, RemoteJob
 from tests.jobs.fakes import FakeProvider
 from tests.jobs.world import add_dataset, new_job, reload, run
 from tests.support.data import dpo_row, dpo_rows, jsonl
@@ -105,5 +105,76 @@ def test_a_file_lost_twice_fails_the_job(clean: Backing, tmp_path: Path) -> None
         failed = await reload(rt, job.id)
         assert (failed.status, failed.error_code) == ("failed", "invalid_request_error")
         assert provider.calls.count("create_job") == 2  # once, then once after re-uploading
+
+    run(clean, tmp_path, provider, scenario)
+
+
+def test_the_price_estimate_is_kept_on_the_job_before_the_create(
+    clean: Backing, tmp_path: Path
+) -> None:
+    provider = FakeProvider(estimate=PriceEstimate(total=3.5, currency="USD", train_tokens=1e4))
+
+    async def scenario(rt: Runtime) -> None:
+        job = await new_job(rt)
+        await lifecycle.advance(rt, job.id)
+        done = await reload(rt, job.id)
+        assert done.provider_job_id is not None
+        assert done.price_estimate is not None and done.price_estimate["total"] == 3.5
+        assert provider.calls.index("preflight") < provider.calls.index("create_job")
+
+    run(clean, tmp_path, provider, scenario)
+
+
+def test_a_price_the_provider_would_not_let_proceed_fails_the_job_before_the_create(
+    clean: Backing, tmp_path: Path
+) -> None:
+    estimate = PriceEstimate(total=12.0, currency="USD", user_limit=10.0, allowed_to_proceed=False)
+    provider = FakeProvider(estimate=estimate)
+
+    async def scenario(rt: Runtime) -> None:
+        job = await new_job(rt)
+        await lifecycle.advance(rt, job.id)
+        done = await reload(rt, job.id)
+        assert (done.status, done.error_code) == ("failed", "price_not_allowed")
+        assert "12 USD is over the account's limit of 10 USD" in (done.error_message or "")
+        assert done.price_estimate is not None and not done.price_estimate["allowed_to_proceed"]
+        assert "create_job" not in provider.calls
+
+    run(clean, tmp_path, provider, scenario)
+
+
+def test_a_model_limit_the_provider_states_fails_the_job_before_the_create(
+    clean: Backing, tmp_path: Path
+) -> None:
+    refusal = ProviderError(
+        "Qwen/Qwen3-8B takes at most 32 examples per DPO batch with LoRA, got 64",
+        code="model_limit",
+        retryable=False,
+        param="batch_size",
+    )
+    provider = FakeProvider(preflight_error=refusal)
+
+    async def scenario(rt: Runtime) -> None:
+        job = await new_job(rt)
+        await lifecycle.advance(rt, job.id)
+        done = await reload(rt, job.id)
+        assert (done.status, done.error_code) == ("failed", "model_limit")
+        assert "create_job" not in provider.calls
+
+    run(clean, tmp_path, provider, scenario)
+
+
+def test_a_job_found_at_the_provider_is_not_checked_or_created_again(
+    clean: Backing, tmp_path: Path
+) -> None:
+    provider = FakeProvider(preflight_error=ProviderError("x", code="x", retryable=False))
+
+    async def scenario(rt: Runtime) -> None:
+        job = await new_job(rt)
+        await provider.create_job_for(job.id)  # made before a crash, never recorded
+        await lifecycle.advance(rt, job.id)
+        done = await reload(rt, job.id)
+        assert done.provider_job_id is not None and done.status != "failed"
+        assert "preflight" not in provider.calls and "create_job" not in provider.calls
 
     run(clean, tmp_path, provider, scenario)

@@ -11,6 +11,8 @@ import pytest
 from service.providers.registry import (
     AZURE,
     OPENAI,
+    PROVIDERS,
+    TOGETHER,
     Catalogue,
     Destination,
     Offer,
@@ -144,3 +146,83 @@ def test_a_destination_names_what_stops_a_job() -> None:
     assert chosen.check("dpo", "gpt-4.1-mini-2025-04-14", {"training_type": "standard"}) == []
     # A second stage's destination leaves end dates to the provider itself.
     assert Destination.chosen("openai").check("dpo", "ft:gpt-4.1-2025-04-14:o::x", {}) == []
+
+
+# --- Together AI ----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "values",
+    [
+        {
+            "n_epochs": 3,
+            "batch_size": "max",
+            "learning_rate": 1e-5,
+            "beta": 0.1,
+            "rpo_alpha": 0,
+            "simpo_gamma": 0.5,
+            "dpo_normalize_logratios_by_length": True,
+            "dpo_reference_free": False,
+            "training_type": "full",
+            "n_checkpoints": 2,
+            "warmup_ratio": 1,
+        },
+        {"batch_size": 16, "training_type": "lora", "lora_r": 8, "lora_alpha": 16},
+        {"lora_dropout": 0.0, "n_evals": 0},
+        {},
+    ],
+)
+def test_togethers_hyperparameters_in_range_pass(values: dict[str, Any]) -> None:
+    assert check_hyperparameters(TOGETHER, "dpo", values, has_validation=False) == []
+
+
+@pytest.mark.parametrize(
+    ("values", "words"),
+    [
+        ({"batch_size": "min"}, '"max" or an integer >= 1'),
+        ({"learning_rate": 0}, "a number > 0"),
+        ({"rpo_alpha": -0.1}, "a number >= 0"),
+        ({"dpo_reference_free": "yes"}, "true or false"),
+        ({"dpo_normalize_logratios_by_length": 1}, "true or false"),
+        ({"training_type": "qlora"}, "one of lora, full"),
+        ({"lora_dropout": 1}, "< 1"),
+        ({"warmup_ratio": 1.5}, "<= 1"),
+        ({"beta": "auto"}, "a number > 0"),  # Together has no "auto"
+    ],
+)
+def test_togethers_hyperparameters_out_of_range_say_what_they_take(
+    values: dict[str, Any], words: str
+) -> None:
+    [error] = check_hyperparameters(TOGETHER, "dpo", values)
+    assert error.code == "hyperparameter_out_of_range" and words in error.message
+
+
+def test_a_learning_rate_multiplier_is_refused_with_the_reason() -> None:
+    [error] = check_hyperparameters(TOGETHER, "dpo", {"learning_rate_multiplier": 2})
+    assert (error.code, error.path) == (
+        "hyperparameter_refused",
+        "/hyperparameters/learning_rate_multiplier",
+    )
+    assert "no learning-rate multiplier" in error.message and "learning_rate" in error.message
+
+
+def test_evaluations_need_a_validation_dataset() -> None:
+    [error] = check_hyperparameters(TOGETHER, "dpo", {"n_evals": 3}, has_validation=False)
+    assert (error.code, error.path) == ("needs_validation_dataset", "/hyperparameters/n_evals")
+    assert check_hyperparameters(TOGETHER, "dpo", {"n_evals": 3}, has_validation=True) == []
+
+
+def test_dpo_only_hyperparameters_are_unknown_to_an_sft_job() -> None:
+    [error] = check_hyperparameters(TOGETHER, "sft", {"rpo_alpha": 0.5})
+    assert error.code == "unknown_hyperparameter"
+
+
+def test_together_is_third_in_the_default_order_and_listed() -> None:
+    offers = {
+        "openai": Offer(OPENAI, configured=False),
+        "azure": Offer(AZURE, configured=False),
+        "together": Offer(TOGETHER, configured=True),
+    }
+    assert Catalogue(offers).default(date(2026, 12, 1)) == "together"
+    assert PROVIDERS["together"] is TOGETHER
+    assert not TOGETHER.capabilities.pause_resume and TOGETHER.capabilities.cancel

@@ -138,13 +138,16 @@ def wait_all_terminal(drill_: Drill, job_ids: list[str], timeout: float) -> dict
 def duplicates(drill_: Drill, provider: str = "openai") -> tuple[int, int]:
     """(extra remote jobs for one of ours, extra fine-tune files for one dataset) at `provider`.
     OpenAI's jobs carry our id in their metadata; Azure's carry none, and one of ours is its
-    training file and seed (each job of ours has its own seed, see providers.azure)."""
+    training file and seed (each job of ours has its own seed, see providers.azure); Together's
+    carry our tag in their suffix."""
     full = drill_.emulator("state")
-    state = full["azure"] if provider == "azure" else full
+    state = full[provider] if provider in ("azure", "together") else full
     per_job: dict[str, int] = {}
     for job in state["job_list"]:
         if provider == "azure":
             ours = f"{job['training_file']}:{job['seed']}"
+        elif provider == "together":  # our tag in the suffix (providers.together_mapping)
+            ours = str(job["suffix"]).rsplit("ftj-", 1)[-1]
         else:
             ours = str((job.get("metadata") or {}).get("ftjobs_job_id"))
         per_job[ours] = per_job.get(ours, 0) + 1

@@ -72,13 +72,17 @@ class Stack:
     def start_emulator(self, **extra_env: str) -> None:
         port = free_port()
         self.emulator_url = f"http://127.0.0.1:{port}"
-        # Both providers at the emulator: OpenAI at /v1, Azure OpenAI at /openai/v1/ (the key
-        # is the emulator's default Azure key unless the environment names another).
+        # Every provider at the emulator: OpenAI at /v1, Azure OpenAI at /openai/v1/, Together
+        # at /together/v1 (the SDK adds /v1; the keys are the emulator's defaults unless the
+        # environment names others).
         azure_key = self.env.get("FTJOBS_EMULATOR_AZURE_API_KEY", "azure-emulator-key")
+        together_key = self.env.get("FTJOBS_EMULATOR_TOGETHER_API_KEY", "together-emulator-key")
         self.env |= {
             "FTJOBS_OPENAI_BASE_URL": f"{self.emulator_url}/v1",
             "FTJOBS_AZURE_OPENAI_ENDPOINT": self.emulator_url,
             "FTJOBS_AZURE_OPENAI_API_KEY": azure_key,
+            "FTJOBS_TOGETHER_BASE_URL": f"{self.emulator_url}/together",
+            "FTJOBS_TOGETHER_API_KEY": together_key,
             **extra_env,
         }
         self.spawn("emulator", "emulator", "--port", str(port))

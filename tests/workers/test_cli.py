@@ -102,5 +102,6 @@ def test_scheduler_once_wakes_due_jobs_and_purges_expired_keys(
     asyncio.run(_expired_key(clean))
     result = ftjobs("scheduler", "--once")
     assert result.returncode == 0, result.stderr
-    assert queued(clean) == [(queue.ADVANCE_JOB, [due])]
+    # …and, at start, the refresh of the providers' own model lists.
+    assert queued(clean) == [(queue.ADVANCE_JOB, [due]), (queue.REFRESH_PROVIDER_MODELS, [])]
     assert asyncio.run(_keys(clean)) == []
