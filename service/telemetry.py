@@ -16,15 +16,16 @@ from redis import Redis
 
 log = logging.getLogger(__name__)
 
-OPENAI_REQUESTS = "ftjobs_openai_requests_total"
+PROVIDER_REQUESTS = "ftjobs_provider_requests_total"
 WEBHOOK_DELIVERIES = "ftjobs_webhook_deliveries_total"
 # name → label names, in the order the values are stored.
 COUNTERS: dict[str, tuple[str, ...]] = {
-    OPENAI_REQUESTS: ("operation", "outcome"),
+    PROVIDER_REQUESTS: ("provider", "operation", "outcome"),
     WEBHOOK_DELIVERIES: ("outcome",),
 }
 DOCS = {
-    OPENAI_REQUESTS: "Requests to OpenAI by operation and outcome (ok, or the error kind)",
+    PROVIDER_REQUESTS: "Requests to a fine-tuning provider by provider, operation and outcome "
+    "(ok, or the error kind)",
     WEBHOOK_DELIVERIES: "Webhook delivery attempts by outcome",
 }
 KEY_PREFIX = "ftjobs:metrics:"
@@ -54,10 +55,10 @@ def configure(redis_url: str | None) -> None:
     _sink.paused_until = 0.0
 
 
-def count_openai_request(operation: str, outcome: str) -> None:
-    """One request to OpenAI: `operation` e.g. create_job, retrieve_job, upload_file;
-    `outcome` "ok" or the error kind (rate_limited, server_error, timeout, …)."""
-    _increment(OPENAI_REQUESTS, (operation, outcome))
+def count_provider_request(provider: str, operation: str, outcome: str) -> None:
+    """One request to a provider (openai, azure, together): `operation` e.g. create_job,
+    get_job, upload_file; `outcome` "ok" or the error kind (rate_limited, server_error, …)."""
+    _increment(PROVIDER_REQUESTS, (provider, operation, outcome))
 
 
 def count_webhook_delivery(outcome: str) -> None:

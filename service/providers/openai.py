@@ -31,7 +31,7 @@ from service.providers.base import (
 )
 from service.providers.limits import ModelLimits
 from service.providers.results import decode_result_file, parse_metrics_csv
-from service.telemetry import count_openai_request
+from service.telemetry import count_provider_request
 
 # Files above this must go through the Uploads API in parts.
 FILES_API_LIMIT = 512 * 1024 * 1024
@@ -62,7 +62,7 @@ class OpenAIProvider:
         return None  # no price estimate before the create
 
     async def upload_file(self, filename: str, stream: BinaryIO, size: int) -> str:
-        async with _translated_errors("upload_file"):
+        async with _translated_errors(self.name, "upload_file"):
             if size > FILES_API_LIMIT:
                 return await self._upload_in_parts(filename, stream, size)
             created = await self._writes.files.create(
@@ -86,14 +86,14 @@ class OpenAIProvider:
         return done.file.id
 
     async def find_file(self, filename: str) -> str | None:
-        async with _translated_errors("find_file"):
+        async with _translated_errors(self.name, "find_file"):
             async for item in self._client.files.list(purpose="fine-tune", limit=1000):
                 if item.filename == filename:
                     return item.id
         return None
 
     async def create_job(self, spec: JobSpec) -> RemoteJob:
-        async with _translated_errors("create_job", ambiguous_on_transport=True):
+        async with _translated_errors(self.name, "create_job", ambiguous_on_transport=True):
             job = await self._writes.fine_tuning.jobs.create(**self._create_arguments(spec))
         return to_remote_job(job)
 
@@ -113,24 +113,24 @@ class OpenAIProvider:
     async def find_jobs(self, spec: JobSpec) -> list[RemoteJob]:
         """OpenAI keeps job metadata: our id is there, and only our job has it."""
         key, value = OUR_ID_METADATA_KEY, spec.our_id
-        async with _translated_errors("find_job"):
+        async with _translated_errors(self.name, "find_job"):
             page = await self._client.fine_tuning.jobs.list(metadata={key: value}, limit=10)
         matches = [job for job in page.data if (job.metadata or {}).get(key) == value]
         # Should two ever exist, the oldest is the one every later step keeps following.
         return [to_remote_job(job) for job in sorted(matches, key=lambda job: job.created_at)]
 
     async def get_job(self, job_id: str) -> RemoteJob:
-        async with _translated_errors("get_job"):
+        async with _translated_errors(self.name, "get_job"):
             return to_remote_job(await self._client.fine_tuning.jobs.retrieve(job_id))
 
     async def list_jobs(self, after: str | None, limit: int) -> tuple[list[RemoteJob], bool]:
-        async with _translated_errors("list_jobs"):
+        async with _translated_errors(self.name, "list_jobs"):
             page = await self._client.fine_tuning.jobs.list(after=after or openai.omit, limit=limit)
         return [to_remote_job(job) for job in page.data], bool(page.has_more)
 
     async def list_new_events(self, job_id: str, after_event_id: str | None) -> list[RemoteEvent]:
         newest_first: list[RemoteEvent] = []
-        async with _translated_errors("list_new_events"):
+        async with _translated_errors(self.name, "list_new_events"):
             async for event in self._client.fine_tuning.jobs.list_events(job_id, limit=100):
                 if event.id == after_event_id:
                     break
@@ -138,20 +138,20 @@ class OpenAIProvider:
         return newest_first[::-1]
 
     async def cancel_job(self, job_id: str) -> RemoteJob:
-        async with _translated_errors("cancel_job"):
+        async with _translated_errors(self.name, "cancel_job"):
             return to_remote_job(await self._writes.fine_tuning.jobs.cancel(job_id))
 
     async def pause_job(self, job_id: str) -> RemoteJob:
-        async with _translated_errors("pause_job"):
+        async with _translated_errors(self.name, "pause_job"):
             return to_remote_job(await self._writes.fine_tuning.jobs.pause(job_id))
 
     async def resume_job(self, job_id: str) -> RemoteJob:
-        async with _translated_errors("resume_job"):
+        async with _translated_errors(self.name, "resume_job"):
             return to_remote_job(await self._writes.fine_tuning.jobs.resume(job_id))
 
     async def list_checkpoints(self, job_id: str) -> list[RemoteCheckpoint]:
         checkpoints = []
-        async with _translated_errors("list_checkpoints"):
+        async with _translated_errors(self.name, "list_checkpoints"):
             async for item in self._client.fine_tuning.jobs.checkpoints.list(job_id, limit=100):
                 metrics = item.metrics.model_dump(exclude_none=True) if item.metrics else {}
                 checkpoints.append(
@@ -166,7 +166,7 @@ class OpenAIProvider:
         return checkpoints
 
     async def result_metrics(self, file_id: str) -> list[dict[str, float]]:
-        async with _translated_errors("result_metrics"):
+        async with _translated_errors(self.name, "result_metrics"):
             content = await self._client.files.content(file_id)
         return parse_metrics_csv(decode_result_file(content.read()))
 
@@ -234,7 +234,10 @@ def to_remote_event(event: FineTuningJobEvent) -> RemoteEvent:
 class _translated_errors:  # noqa: N801  (used as a context manager, reads like one)
     """Turns SDK exceptions into ProviderError, classified permanent or transient."""
 
-    def __init__(self, operation: str, *, ambiguous_on_transport: bool = False) -> None:
+    def __init__(
+        self, provider: str, operation: str, *, ambiguous_on_transport: bool = False
+    ) -> None:
+        self._provider = provider  # openai or azure: the metrics tell them apart
         self._operation = operation
         self._ambiguous = ambiguous_on_transport
 
@@ -244,7 +247,7 @@ class _translated_errors:  # noqa: N801  (used as a context manager, reads like 
     async def __aexit__(
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: object
     ) -> None:
-        count_openai_request(self._operation, _outcome(exc))
+        count_provider_request(self._provider, self._operation, _outcome(exc))
         if isinstance(exc, openai.APIStatusError):
             raise translate_status_error(exc) from exc
         if isinstance(exc, openai.APIConnectionError):

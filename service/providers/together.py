@@ -64,7 +64,7 @@ from service.providers.together_mapping import (
     our_status,
     tagged_suffix,
 )
-from service.telemetry import count_openai_request
+from service.telemetry import count_provider_request
 
 log = logging.getLogger(__name__)
 # One job as retrieve, list and cancel each answer it (three generated types, the same fields).
@@ -494,7 +494,7 @@ class _translated_errors:  # noqa: N801  (used as a context manager, reads like 
     async def __aexit__(
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: object
     ) -> None:
-        count_openai_request(f"together.{self._operation}", _outcome(exc))
+        count_provider_request("together", self._operation, _outcome(exc))
         if isinstance(exc, together.APIStatusError):
             raise translate_status_error(exc, self._param) from exc
         if isinstance(exc, together.APIConnectionError):

@@ -133,8 +133,8 @@ COUNTING = textwrap.dedent(
     from service import telemetry
     telemetry.configure(sys.argv[1])
     for _ in range(200):
-        telemetry.count_openai_request("retrieve_job", "ok")
-    telemetry.count_openai_request("create_job", "rate_limited")
+        telemetry.count_provider_request("openai", "get_job", "ok")
+    telemetry.count_provider_request("together", "create_job", "rate_limited")
     telemetry.count_webhook_delivery("ok")
     """
 )
@@ -146,9 +146,12 @@ def test_counters_from_separate_worker_processes_add_up(client: Client, clean: B
     ]
     assert [worker.wait(timeout=60) for worker in workers] == [0, 0]
     samples = scrape(client)
-    openai = "ftjobs_openai_requests_total"
-    assert value(samples, openai, operation="retrieve_job", outcome="ok") == 400
-    assert value(samples, openai, operation="create_job", outcome="rate_limited") == 2
+    requests = "ftjobs_provider_requests_total"
+    assert value(samples, requests, provider="openai", operation="get_job", outcome="ok") == 400
+    refused = value(
+        samples, requests, provider="together", operation="create_job", outcome="rate_limited"
+    )
+    assert refused == 2
     assert value(samples, "ftjobs_webhook_deliveries_total", outcome="ok") == 2
 
 
@@ -157,7 +160,7 @@ def test_counting_never_raises_when_redis_is_gone() -> None:
     try:
         started = time.monotonic()
         for _ in range(100):
-            telemetry.count_openai_request("create_job", "ok")
+            telemetry.count_provider_request("openai", "create_job", "ok")
             telemetry.count_webhook_delivery("ok")
         # One failed attempt, then counts are dropped without waiting on Redis again.
         assert time.monotonic() - started < 2

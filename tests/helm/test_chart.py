@@ -607,7 +607,7 @@ DASHBOARD_METRICS = {
     "ftjobs_http_requests_total": "path",
     "ftjobs_http_request_duration_seconds_bucket": "path",
     "ftjobs_jobs": "status",
-    "ftjobs_openai_requests_total": "operation",
+    "ftjobs_provider_requests_total": "provider",
     "ftjobs_webhook_deliveries_total": "outcome",
     "ftjobs_queue_depth": "queue",
 }
