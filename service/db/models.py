@@ -117,6 +117,9 @@ class Job(CreatedAt, Base):
     progress_total: Mapped[int | None]
     # The provider's price estimate, asked right before the create (Together); NULL otherwise.
     price_estimate: Mapped[dict[str, Any] | None]
+    # Set (and committed) right before a create is sent to the provider: only a job with this
+    # set can have a remote job we did not record, so only then is the provider searched first.
+    create_started_at: Mapped[datetime | None]
     updated_at: Mapped[datetime] = mapped_column(server_default=func.now())
     finished_at: Mapped[datetime | None]
 

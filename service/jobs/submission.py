@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from datetime import UTC, datetime
 
 from service.blobstore import BlobStore
 from service.datasets import repository as datasets_repo
@@ -90,13 +91,17 @@ def job_spec(job: Job, training_file: str, validation_file: str | None) -> JobSp
 
 
 async def find_or_create(rt: Runtime, job: Job, spec: JobSpec) -> RemoteJob:
-    """No provider takes an idempotency key: look for our job before creating it, and again
-    after any failure that may have created it anyway."""
+    """No provider takes an idempotency key: look for our job before creating it when an
+    earlier attempt may have sent the create, and again after any failure that may have
+    created it anyway."""
     provider = rt.provider(job.provider)
-    existing = await find_ours(rt, job, spec)
-    if existing is not None:
-        return existing
+    if await _create_may_have_been_sent(rt, job.id):
+        existing = await find_ours(rt, job, spec)
+        if existing is not None:
+            return existing
     await preflight(rt, job, spec)
+    async with rt.sessions.begin() as session:
+        await repository.set_fields(session, job.id, create_started_at=datetime.now(UTC))
     try:
         return await provider.create_job(spec)
     except ProviderError as error:
@@ -105,6 +110,15 @@ async def find_or_create(rt: Runtime, job: Job, spec: JobSpec) -> RemoteJob:
             if found is not None:
                 return found
         raise
+
+
+async def _create_may_have_been_sent(rt: Runtime, job_id: str) -> bool:
+    """Whether an earlier attempt got as far as sending the create (and may have died before
+    recording its answer): only then can the provider hold a job of ours we don't know of, and
+    only then is it worth listing the provider's jobs (all of them, at Together)."""
+    async with rt.sessions() as session:
+        job = await repository.get(session, job_id)
+    return job is not None and job.create_started_at is not None
 
 
 async def preflight(rt: Runtime, job: Job, spec: JobSpec) -> None:

@@ -16,7 +16,7 @@ from service.jobs.runtime import Runtime
 from service.providers.base import JobSpec, ProviderError
 from service.wiring import JOB_HOOKS
 from tests.jobs.fakes import FakeProvider
-from tests.jobs.world import new_job, reload, run
+from tests.jobs.world import mark_create_sent, new_job, reload, run
 from tests.support.services import Backing
 
 
@@ -78,10 +78,8 @@ def test_a_create_that_may_have_happened_is_found_not_repeated(
         await lifecycle.advance(rt, job.id)
         assert (await reload(rt, job.id)).status == "validating_files"
         assert len(provider.jobs) == 1
-        assert (
-            provider.calls == ["find_job", "upload_file", "find_job", "create_job", "find_job"][1:]
-            or provider.calls.count("create_job") == 1
-        )
+        # Nothing is searched before a first create; only after its answer was lost.
+        assert provider.calls == ["upload_file", "preflight", "create_job", "find_job"]
 
     run(clean, tmp_path, provider, scenario)
 
@@ -91,7 +89,8 @@ def test_a_crash_after_create_is_recovered_by_looking_first(clean: Backing, tmp_
 
     async def scenario(rt: Runtime) -> None:
         job = await new_job(rt)
-        # A worker created the job at OpenAI and died before writing its id down.
+        # A worker sent the create to the provider and died before writing its id down.
+        await mark_create_sent(rt, job.id)
         await provider.create_job(
             JobSpec(
                 our_id=job.id,

@@ -9,7 +9,7 @@ from service.jobs import lifecycle, repository, submission
 from service.jobs.runtime import Runtime
 from service.providers.base import JobSpec, PriceEstimate, ProviderError, RemoteJob
 from tests.jobs.fakes import FakeProvider
-from tests.jobs.world import add_dataset, new_job, reload, run
+from tests.jobs.world import add_dataset, mark_create_sent, new_job, reload, run
 from tests.support.data import dpo_row, dpo_rows, jsonl
 from tests.support.services import Backing
 
@@ -171,10 +171,46 @@ def test_a_job_found_at_the_provider_is_not_checked_or_created_again(
 
     async def scenario(rt: Runtime) -> None:
         job = await new_job(rt)
+        await mark_create_sent(rt, job.id)
         await provider.create_job_for(job.id)  # made before a crash, never recorded
         await lifecycle.advance(rt, job.id)
         done = await reload(rt, job.id)
         assert done.provider_job_id is not None and done.status != "failed"
         assert "preflight" not in provider.calls and "create_job" not in provider.calls
+
+    run(clean, tmp_path, provider, scenario)
+
+
+def test_a_first_create_lists_nothing_at_the_provider_first(clean: Backing, tmp_path: Path) -> None:
+    """No earlier attempt sent a create, so the provider cannot hold a job of ours: no list (at
+    Together a list reads every job of the account). The mark is committed before the create."""
+    provider = FakeProvider()
+
+    async def scenario(rt: Runtime) -> None:
+        job = await new_job(rt)
+        await lifecycle.advance(rt, job.id)
+        done = await reload(rt, job.id)
+        assert done.provider_job_id is not None and done.create_started_at is not None
+        assert "find_job" not in provider.calls and provider.calls.count("create_job") == 1
+
+    run(clean, tmp_path, provider, scenario)
+
+
+def test_a_retry_after_a_create_was_sent_looks_before_creating(
+    clean: Backing, tmp_path: Path
+) -> None:
+    """The create was sent and failed plainly (not ambiguous): the retry still looks first,
+    since the mark only says a create may have reached the provider."""
+    provider = FakeProvider(
+        create_error=ProviderError("busy", code="server_error", status=503, retryable=True)
+    )
+
+    async def scenario(rt: Runtime) -> None:
+        job = await new_job(rt)
+        await lifecycle.advance(rt, job.id)  # the create fails: a retry is scheduled
+        assert (await reload(rt, job.id)).create_started_at is not None
+        await lifecycle.advance(rt, job.id)
+        assert provider.calls.count("find_job") == 1 and provider.calls.count("create_job") == 2
+        assert len(provider.jobs) == 1
 
     run(clean, tmp_path, provider, scenario)

@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -84,3 +84,9 @@ def run(
             await scenario(rt)
 
     asyncio.run(main())
+
+
+async def mark_create_sent(rt: Runtime, job_id: str) -> None:
+    """As a worker does right before it sends the create: what a crash after it leaves."""
+    async with rt.sessions.begin() as session:
+        await repository.set_fields(session, job_id, create_started_at=datetime.now(UTC))
