@@ -81,8 +81,17 @@ def check(
         stats = (dataset.report or {}).get("stats") or {}
         if not stats.get("tokens_counted"):
             continue
-        line = stats.get("max_example_line")
+        longest, line = longest_sequence(stats)
         where = f"dataset {dataset.id} (line {line})" if line else f"dataset {dataset.id}"
-        longest = stats.get("max_example_tokens")
         errors += check_length(limits, method, longest, path=path, where=where, line=line)
     return errors
+
+
+def longest_sequence(stats: Mapping[str, Any]) -> tuple[int | None, int | None]:
+    """The longest training sequence in tokens and its line: what a model's maximum sequence
+    length limits (DPO: input and the longer output, not both outputs). Reports from before
+    the validator measured sequences have only the longest example (both outputs): an upper
+    bound, used as the best figure they have."""
+    if stats.get("max_sequence_tokens"):
+        return stats["max_sequence_tokens"], stats.get("max_sequence_line")
+    return stats.get("max_example_tokens"), stats.get("max_example_line")

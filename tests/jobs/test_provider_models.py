@@ -45,7 +45,14 @@ async def request(rt: Runtime, longest: int = 10, **fields: Any) -> None:
     async with rt.sessions.begin() as session:
         dataset = ready_dataset()
         dataset.report = {
-            "stats": {"tokens_counted": True, "max_example_tokens": longest, "max_example_line": 4}
+            "stats": {
+                "tokens_counted": True,
+                "max_sequence_tokens": longest,
+                "max_sequence_line": 4,
+                # Both outputs: more than any one sequence, never what is checked.
+                "max_example_tokens": longest * 2,
+                "max_example_line": 9,
+            }
         }
         session.add(dataset)
         await session.flush()
@@ -126,3 +133,10 @@ def test_a_provider_that_fails_keeps_its_last_list(clean: Backing, tmp_path: Pat
         assert listing is not None and list(listing.models) == [GEMMA.model]
 
     run(clean, tmp_path, provider, scenario)
+
+
+def test_the_longest_sequence_is_the_measured_one_and_older_reports_fall_back() -> None:
+    measured = {"max_sequence_tokens": 700, "max_sequence_line": 3, "max_example_tokens": 1200}
+    assert provider_models.longest_sequence(measured) == (700, 3)
+    older = {"max_example_tokens": 1200, "max_example_line": 8}
+    assert provider_models.longest_sequence(older) == (1200, 8)
