@@ -7,12 +7,23 @@ import math
 from datetime import UTC, datetime
 from typing import Any
 
+from service.api.schemas import PriceEstimateOut
+
 _SIZE_UNITS = ("bytes", "KB", "MB", "GB", "TB")
 
 
 def count(n: int | None) -> str:
     """1234567 -> "1,234,567"; None -> "—"."""
     return "—" if n is None else f"{n:,}"
+
+
+def price(estimate: PriceEstimateOut) -> str:
+    """The provider's estimate as people read a bill: "12.50 USD (limit 500 USD)"; what the
+    provider said when it would not let the job proceed."""
+    total = "unknown" if estimate.total is None else f"{estimate.total:,.2f} {estimate.currency}"
+    if estimate.user_limit is not None:
+        total += f" (limit {estimate.user_limit:,.2f} {estimate.currency})"
+    return total if estimate.allowed_to_proceed else f"{total}: over the limit, not created"
 
 
 def byte_size(n: int | None) -> str:

@@ -124,6 +124,8 @@ def facts(job: JobOut) -> tuple[Fact, ...]:
     ]
     if job.estimated_finish and not job.finished_at:
         rows.append(Fact("Estimated finish", formatting.timestamp(job.estimated_finish)))
+    if job.price_estimate is not None:
+        rows.append(Fact("Price estimate", formatting.price(job.price_estimate)))
     if job.suffix:
         rows.append(Fact("Suffix", job.suffix, code=True))
     if job.seed is not None:

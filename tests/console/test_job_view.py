@@ -4,7 +4,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from service.api.job_results import CheckpointOut
-from service.api.schemas import JobError, JobOut, JobProgress
+from service.api.schemas import JobError, JobOut, JobProgress, PriceEstimateOut
 from service.console.job_view import checkpoint_row, job_view, progress
 
 NOW = datetime(2026, 5, 1, 9, 0, tzinfo=UTC)
@@ -61,6 +61,20 @@ def test_the_view_of_a_failed_job_names_its_provider_and_links_its_pipeline() ->
     assert facts["Training dataset"].href == "/console/datasets/ds_1"
     assert view.hyperparameters == (("beta", "0.1"),)
     assert view.loss is not None and view.accuracy is None
+
+
+def test_a_price_estimate_is_shown_as_the_provider_gave_it() -> None:
+    estimate = PriceEstimateOut(12.5, "USD", 1000, None, 500, True)
+    facts = {
+        fact.label: fact.text for fact in job_view(job(price_estimate=estimate), [], [], []).facts
+    }
+    assert facts["Price estimate"] == "12.50 USD (limit 500.00 USD)"
+    refused = PriceEstimateOut(812.0, "USD", 9e6, None, 500, False)
+    facts = {
+        fact.label: fact.text for fact in job_view(job(price_estimate=refused), [], [], []).facts
+    }
+    assert facts["Price estimate"] == "812.00 USD (limit 500.00 USD): over the limit, not created"
+    assert "Price estimate" not in {f.label for f in job_view(job(), [], [], []).facts}
 
 
 def test_a_checkpoint_lists_its_numeric_metrics_by_name() -> None:
