@@ -212,6 +212,16 @@ def file_operation() -> type[Operation]:
     return FileOperation
 
 
+@dataclass
+class OptionalBodyOperation(Operation):
+    """An `operation_class=` for a route whose JSON body may be left out (`data: X | None =
+    None`): Litestar marks every declared body required."""
+
+    def __post_init__(self) -> None:
+        if isinstance(self.request_body, RequestBody):
+            self.request_body.required = False
+
+
 def upload_body(description: str, choices: Mapping[str, Sequence[str]]) -> RequestBody:
     """The upload routes read their body as a stream (service.api.uploads), so Litestar sees
     no `data` to describe: raw JSONL, or a form with the file as `file` and the options as

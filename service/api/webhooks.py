@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from service.api.deps import Caller, Session, Then, resources, team_scope
 from service.api.idempotency import run_once
-from service.api.openapi import IDEMPOTENT, problems
+from service.api.openapi import IDEMPOTENT, OptionalBodyOperation, problems
 from service.api.pagination import (
     DEFAULT_LIMIT,
     Limit,
@@ -205,7 +205,12 @@ class WebhookEndpointController(Controller):
         """Delete the endpoint and its delivery log; nothing more is sent to it."""
         await webhooks.delete_endpoint(session, team_scope(principal), endpoint_id)
 
-    @post("/{endpoint_id:str}/rotate-secret", status_code=200, responses=problems(422))
+    @post(
+        "/{endpoint_id:str}/rotate-secret",
+        status_code=200,
+        responses=problems(422),
+        operation_class=OptionalBodyOperation,
+    )
     async def rotate_secret(
         self,
         state: State,
