@@ -156,7 +156,8 @@ def _report_event(
         error = {"error": {"code": code, "message": message}}
         return f"{provider} failed the job: {code}: {message}", "error", error
     data = {"provider_job_id": remote.id, "provider_status": remote.raw_status}
-    return f"{provider} reports the job {status.value}", "info", data
+    said = f" ({remote.raw_status})" if remote.raw_status != status.value else ""
+    return f"{provider} reports the job {status.value}{said}", "info", data
 
 
 async def fail_permanently(

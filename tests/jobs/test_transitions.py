@@ -158,3 +158,14 @@ def test_every_entry_point_goes_through_the_table(
         assert current.status in {"pending", "cancelling", "validating_files"}
 
     run(clean, tmp_path, provider, scenario)
+
+
+def test_a_status_event_names_the_providers_own_word_when_it_differs() -> None:
+    together = RemoteJob("ft-1", "validating_files", "m", provider_status="pending")
+    assert transitions._report_event(JobStatus.VALIDATING_FILES, together, "Together AI")[0] == (
+        "Together AI reports the job validating_files (pending)"
+    )
+    openai = RemoteJob("ftjob-1", "queued", "m")
+    assert transitions._report_event(JobStatus.QUEUED, openai, "OpenAI")[0] == (
+        "OpenAI reports the job queued"
+    )
