@@ -21,6 +21,7 @@ were using it, which their caller can answer as "retry".
 from __future__ import annotations
 
 import multiprocessing
+import signal
 import threading
 from collections.abc import Iterator
 from concurrent.futures import Executor, ProcessPoolExecutor
@@ -94,7 +95,7 @@ class SharedPool:
                 self._executor = ProcessPoolExecutor(
                     max_workers=self.workers,
                     mp_context=forkserver_context(),
-                    initializer=shared_counter,
+                    initializer=_start_worker,
                 )
                 self.started += 1
             return self._executor
@@ -104,3 +105,11 @@ class SharedPool:
             if self._executor is broken:  # not yet replaced by another validation
                 self._executor = None
         broken.shutdown(wait=False, cancel_futures=True)
+
+
+def _start_worker() -> None:
+    """In each pool worker: Ctrl-C at a terminal reaches the whole process group, but it is the
+    API process's to act on (it closes the pool at shutdown); a worker that took it would die
+    mid-upload with a KeyboardInterrupt traceback on the developer's screen."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    shared_counter()

@@ -5,6 +5,7 @@ replaced), and closing it stops its processes."""
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -110,3 +111,13 @@ def test_warm_starts_the_fork_server_without_workers(pool: SharedPool) -> None:
     ]
     assert len(servers) == 1
     assert pool.started == 0  # workers start with the first validation
+
+
+def test_a_workers_sigint_is_left_to_the_api_process(pool: SharedPool, big: Path) -> None:
+    """Ctrl-C reaches the whole process group: a worker ignores it (no KeyboardInterrupt
+    mid-upload); the API process closes the pool."""
+    report(big, pool)
+    for worker in validation_workers():
+        worker.send_signal(signal.SIGINT)
+    assert report(big, pool) == report(big, None)
+    assert pool.started == 1  # the same pool: no worker died of it
