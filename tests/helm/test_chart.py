@@ -690,6 +690,23 @@ PROVIDER_VALUE_SETS: dict[str, dict[str, Any]] = {
             "azure": {"enabled": True, "endpoint": AZURE_ENDPOINT, "auth": "workloadIdentity"}
         },
     },
+    # After OpenAI's end date: Together alone, no OpenAI key anywhere (a leftover is not written).
+    "together-only": {
+        "secret": {
+            "create": True,
+            "values": {
+                "databaseUrl": "postgresql://ftjobs@db:5432/ftjobs",
+                "redisUrl": "redis://redis:6379/0",
+                "openaiApiKey": "sk-leftover-not-to-be-used",
+                "togetherApiKey": "together-test-key",
+            },
+        },
+        "providers": {
+            "defaultProvider": "together",
+            "openai": {"enabled": False},
+            "together": {"enabled": True},
+        },
+    },
 }
 
 
@@ -748,6 +765,21 @@ def test_azure_endpoint_and_key_reach_every_process_the_key_by_reference(
         assert secret["stringData"][keys[key_field]] == value
         for doc in workloads(docs):
             assert value not in json.dumps(doc), f"{doc['metadata']['name']} inlines {key_field}"
+
+
+def test_a_together_only_install_needs_and_gets_no_openai_key(
+    provider_manifests: dict[str, list[Manifest]],
+) -> None:
+    docs = provider_manifests["together-only"]
+    secret = component(docs, "Secret", "secret")
+    assert "openai-api-key" not in secret["stringData"]
+    assert secret["stringData"]["together-api-key"] == "together-test-key"
+    for name, env in process_envs(docs).items():
+        assert "FTJOBS_OPENAI_API_KEY" not in env, name
+        assert env["FTJOBS_DEFAULT_PROVIDER"]["value"] == "together", name
+        assert "FTJOBS_TOGETHER_API_KEY" in secret_refs(env), name
+    for doc in docs:
+        assert "sk-leftover-not-to-be-used" not in json.dumps(doc)
 
 
 def test_azure_key_from_an_existing_secret(
@@ -847,6 +879,16 @@ WRONG_VALUES = [
         {"providers": {"defaultProvider": "azure"}},
         "/providers/azure/enabled",
         id="default-provider-not-enabled",
+    ),
+    pytest.param(
+        {"providers": {"defaultProvider": "openai", "openai": {"enabled": False}}},
+        "/providers/openai/enabled",
+        id="default-provider-openai-not-enabled",
+    ),
+    pytest.param(
+        {"providers": {"openai": {"enabled": False}}},
+        "at '/providers': 'anyOf' failed",
+        id="no-provider-enabled",
     ),
     pytest.param(
         {"providers": {"azure": {"enabled": True}}},

@@ -89,11 +89,13 @@ default
     secretKeyRef:
       name: {{ $s.name }}
       key: {{ $s.keys.redisUrl }}
+{{- if .Values.providers.openai.enabled }}
 - name: FTJOBS_OPENAI_API_KEY
   valueFrom:
     secretKeyRef:
       name: {{ $s.name }}
       key: {{ $s.keys.openaiApiKey }}
+{{- end }}
 - name: FTJOBS_OPENAI_WEBHOOK_SECRET
   valueFrom:
     secretKeyRef:
