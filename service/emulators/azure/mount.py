@@ -12,6 +12,7 @@ from service.emulators.mount import Mount
 from service.emulators.openai_compat import control, persist, routes
 from service.emulators.openai_compat.state import Emulator
 from service.emulators.runtime import Runtime
+from service.emulators.snapshots import keeping
 
 PATH = "/openai/v1"
 STATE_KEY = "azure"  # OpenAI's part of the state is unprefixed; Azure's nests under this key
@@ -20,7 +21,7 @@ STATE_KEY = "azure"  # OpenAI's part of the state is unprefixed; Azure's nests u
 def mount(runtime: Runtime) -> Mount:
     """A fresh Azure resource on `runtime`: its own files and jobs, none of OpenAI's."""
     emu = Emulator(runtime, AZURE)
-    store = persist.open_store(emu, runtime.config.state_dir, "azure")
+    store = persist.open_world_store(emu, runtime.config.state_dir, "azure")
 
     def state() -> dict[str, Any]:
         return {STATE_KEY: control.state(emu)}
@@ -37,5 +38,5 @@ def mount(runtime: Runtime) -> Mount:
         reset=reset,
         middleware=[ApiKeyMiddleware(runtime.config.azure_api_key)],
         dependencies=routes.dependencies(emu),
-        lifespan=lambda: persist.keeping(store),
+        lifespan=lambda: keeping(store),
     )

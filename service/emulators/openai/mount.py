@@ -14,6 +14,7 @@ from service.emulators.openai.webhooks import WebhookSender
 from service.emulators.openai_compat import persist, routes
 from service.emulators.openai_compat.state import Emulator
 from service.emulators.runtime import Runtime
+from service.emulators.snapshots import keeping
 
 PATH = "/v1"
 
@@ -21,7 +22,7 @@ PATH = "/v1"
 def mount(runtime: Runtime) -> Mount:
     """A fresh OpenAI world on `runtime`, with the webhooks it sends when jobs finish."""
     emu = Emulator(runtime, OPENAI)
-    store = persist.open_store(emu, runtime.config.state_dir, "openai")
+    store = persist.open_world_store(emu, runtime.config.state_dir, "openai")
     webhooks = WebhookSender(emu)
 
     async def reset() -> None:
@@ -48,7 +49,7 @@ async def _delivering(
     world is saved while it serves if it has a store."""
     await webhooks.start()
     try:
-        async with persist.keeping(store):
+        async with keeping(store):
             yield
     finally:
         await webhooks.aclose()

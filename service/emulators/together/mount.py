@@ -9,6 +9,7 @@ from litestar.di import Provide
 
 from service.emulators.mount import Mount
 from service.emulators.runtime import Runtime
+from service.emulators.snapshots import keeping
 from service.emulators.together import control, persist
 from service.emulators.together.auth import BearerKeyMiddleware
 from service.emulators.together.deps import PATH
@@ -21,7 +22,7 @@ from service.emulators.together.state import TogetherWorld
 def mount(runtime: Runtime) -> Mount:
     """A fresh Together account on `runtime`: its own files and jobs, no other provider's."""
     world = TogetherWorld(runtime)
-    store = persist.open_store(world, runtime.config.state_dir)
+    store = persist.open_account_store(world, runtime.config.state_dir)
 
     async def reset() -> None:
         world.reset()
@@ -37,6 +38,6 @@ def mount(runtime: Runtime) -> Mount:
             BearerKeyMiddleware(runtime.config.together_api_key, exempt=f"{PATH}{UPLOAD_PATH}/")
         ],
         dependencies={"world": Provide(lambda: world, sync_to_thread=False)},
-        lifespan=lambda: persist.keeping(store),
+        lifespan=lambda: keeping(store),
         controls=control.controls(),
     )
