@@ -30,6 +30,7 @@ from service.providers.base import (
     WebhookNotice,
 )
 from service.providers.limits import ModelLimits
+from service.providers.outcomes import retry_after_seconds, status_outcome
 from service.providers.results import decode_result_file, parse_metrics_csv
 from service.telemetry import count_provider_request
 
@@ -263,7 +264,7 @@ def _outcome(exc: BaseException | None) -> str:
     if exc is None:
         return "ok"
     if isinstance(exc, openai.APIStatusError):
-        return "rate_limited" if exc.status_code == 429 else f"http_{exc.status_code // 100}xx"
+        return status_outcome(exc.status_code)
     if isinstance(exc, openai.APIConnectionError):
         return "timeout" if isinstance(exc, openai.APITimeoutError) else "connection_error"
     return "error"
@@ -281,15 +282,3 @@ def translate_status_error(exc: openai.APIStatusError) -> ProviderError:
         retryable=status not in PERMANENT_STATUSES,
         retry_after=retry_after_seconds(exc.response.headers),
     )
-
-
-def retry_after_seconds(headers: Any) -> float | None:
-    for header, divisor in (("retry-after-ms", 1000.0), ("retry-after", 1.0)):
-        value = headers.get(header)
-        if value is None:
-            continue
-        try:
-            return max(0.0, float(value) / divisor)
-        except ValueError:
-            continue
-    return None

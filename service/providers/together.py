@@ -51,7 +51,7 @@ from service.providers.base import (
     RemoteJob,
 )
 from service.providers.limits import BatchLimits, ModelLimits, check_limits
-from service.providers.openai import retry_after_seconds
+from service.providers.outcomes import retry_after_seconds, status_outcome
 from service.providers.together_mapping import (
     FAILED_STATUSES,
     EventFacts,
@@ -510,7 +510,7 @@ def _outcome(exc: BaseException | None) -> str:
     if exc is None:
         return "ok"
     if isinstance(exc, together.APIStatusError):
-        return "rate_limited" if exc.status_code == 429 else f"http_{exc.status_code // 100}xx"
+        return status_outcome(exc.status_code)
     if isinstance(exc, together.APIConnectionError):
         return "timeout" if isinstance(exc, together.APITimeoutError) else "connection_error"
     return "error"

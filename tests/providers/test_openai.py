@@ -6,7 +6,7 @@ import httpx2
 import openai
 import pytest
 
-from service.providers.openai import retry_after_seconds, translate_status_error
+from service.providers.openai import translate_status_error
 
 WIND_DOWN = (
     "OpenAI is winding down the fine-tuning platform and your organization is no longer able "
@@ -70,5 +70,3 @@ def test_retry_after_is_read_in_seconds_and_milliseconds() -> None:
         )
     )
     assert (error.retryable, error.retry_after, error.code) == (True, 7.0, "rate_limit_exceeded")
-    assert retry_after_seconds(httpx2.Headers({"retry-after-ms": "1500"})) == 1.5
-    assert retry_after_seconds(httpx2.Headers({"retry-after": "soon"})) is None
