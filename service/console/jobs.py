@@ -16,7 +16,7 @@ from service.api.sse import event_stream
 from service.console import reads
 from service.console.auth import Viewing
 from service.console.filters import job_query
-from service.console.job_view import job_view
+from service.console.job_view import JobView, job_view
 from service.console.pages import page
 from service.jobs.states import JobStatus
 
@@ -60,16 +60,7 @@ class JobPages(Controller):
         viewer: Viewing,
         job_id: FromPath[str],
     ) -> Response[Any]:
-        detail = await reads.job_detail(
-            session, resources(request.app.state).reader, viewer.team_scope, job_id
-        )
-        view = job_view(
-            detail.job,
-            detail.events,
-            detail.checkpoints,
-            detail.steps,
-            more_events=detail.more_events,
-        )
+        view = await _view(request, session, viewer, job_id)
         return page("job.html", viewer, view=view)
 
     @get("/{job_id:str}/live")
@@ -81,16 +72,7 @@ class JobPages(Controller):
         job_id: FromPath[str],
     ) -> Response[Any]:
         """The parts of the job page that change, for the page to swap in as events arrive."""
-        detail = await reads.job_detail(
-            session, resources(request.app.state).reader, viewer.team_scope, job_id
-        )
-        view = job_view(
-            detail.job,
-            detail.events,
-            detail.checkpoints,
-            detail.steps,
-            more_events=detail.more_events,
-        )
+        view = await _view(request, session, viewer, job_id)
         return page("_job_live.html", viewer, view=view)
 
     @get("/{job_id:str}/events/stream")
@@ -104,3 +86,15 @@ class JobPages(Controller):
         """The API's event stream of the job, for the session's key (EventSource sends cookies,
         not an Authorization header)."""
         return await event_stream(request, session, viewer.team_scope, job_id)
+
+
+async def _view(
+    request: Request[Any, Any, State], session: Session, viewer: Viewing, job_id: str
+) -> JobView:
+    """The job page's view model: the whole page and its live parts are drawn from the same."""
+    detail = await reads.job_detail(
+        session, resources(request.app.state).reader, viewer.team_scope, job_id
+    )
+    return job_view(
+        detail.job, detail.events, detail.checkpoints, detail.steps, more_events=detail.more_events
+    )
