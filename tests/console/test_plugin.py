@@ -17,6 +17,10 @@ from service.api.app import create_app
 from service.cli.keys import create_key
 from service.config import Settings
 from service.console.plugin import ConsolePlugin
+from service.db.engine import create_engine, session_factory
+from service.jobs import transitions
+from service.providers.base import ProviderError
+from service.wiring import JOB_HOOKS
 from tests.support.data import dpo_rows, jsonl
 from tests.support.services import Backing
 
@@ -133,3 +137,46 @@ def test_sign_out_ends_the_session(client: Client, clean: Backing) -> None:
     )
     assert out.status_code == 303 and out.headers["location"] == "/console/login"
     assert client.get("/console/jobs", headers=HTML, follow_redirects=False).status_code == 303
+
+
+def test_a_pipeline_page_links_its_stages_and_a_failed_job_shows_its_error(
+    client: Client, clean: Backing
+) -> None:
+    team_key = key(clean, "team-a")
+    bearer = {"Authorization": f"Bearer {team_key}"}
+    upload = client.post(
+        "/v1/datasets?name=pairs",
+        content=jsonl(dpo_rows(24)),
+        headers={**bearer, "Content-Type": "application/jsonl"},
+    )
+    body = {"dataset_id": upload.json()["id"], "model": "gpt-4.1-mini-2025-04-14"}
+    pipeline = client.post("/v1/pipelines", json=body, headers=bearer).json()
+    sft_job = pipeline["sft_job_id"]
+    asyncio.run(_refuse(clean, sft_job))
+
+    sign_in(client, team_key)
+    page = client.get(f"/console/pipelines/{pipeline['id']}", headers=HTML)
+    assert page.status_code == 200
+    assert f'href="/console/jobs/{sft_job}"' in page.text
+    assert f'href="/console/datasets/{pipeline["sft_dataset_id"]}"' in page.text
+    assert "Failed at the sft stage: <code>training_not_available</code>" in page.text
+    assert pipeline["id"] in client.get("/console/pipelines", headers=HTML).text
+    failed = client.get(f"/console/jobs/{sft_job}", headers=HTML)
+    assert failed.status_code == 200
+    assert "The job failed: <code>training_not_available</code>" in failed.text
+    assert f'<pre class="error-message">{REFUSAL}</pre>' in failed.text
+    assert "Not retryable" in failed.text
+
+
+REFUSAL = "OpenAI is winding down the fine-tuning platform; this organization can no longer train"
+
+
+async def _refuse(backing: Backing, job_id: str) -> None:
+    """The provider's permanent refusal, through the one path a job's status changes by."""
+    engine = create_engine(backing.database_url, pooled=False)
+    try:
+        async with session_factory(engine).begin() as session:
+            error = ProviderError(REFUSAL, code="training_not_available", retryable=False)
+            await transitions.fail_permanently(session, job_id, error, JOB_HOOKS)
+    finally:
+        await engine.dispose()
