@@ -195,6 +195,12 @@ class Settings(BaseSettings):
         gt=0,
         description="a console sign-in lasts this long (seconds), then the key is asked again",
     )
+    console_signins_per_minute: int = Field(
+        default=10,
+        ge=0,
+        description="console sign-in attempts per minute from one client address (bursts of "
+        "half as many), across every API process; 0 turns the limit off",
+    )
 
     log_level: str = "INFO"
 

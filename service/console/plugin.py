@@ -18,6 +18,7 @@ from litestar.static_files import create_static_files_router
 from litestar.template import TemplateConfig
 
 from service.api.middleware import Edge
+from service.api.ratelimit import RateLimiter
 from service.config import Settings
 from service.console import formatting
 from service.console.auth import provide_viewer
@@ -65,6 +66,17 @@ class ConsolePlugin(InitPluginProtocol):
         """After the API's own start-up (the edge's Redis client is there by then)."""
         edge: Edge = app.state.edge
         app.state.console_sessions = SessionStore(edge.redis, self.settings.console_session_seconds)
+        # Sign-in attempts per client address, in every API process together (Redis's token
+        # bucket, as the API's per-key limit): a person mistyping is never held up, a
+        # key-guessing loop is.
+        per_minute = self.settings.console_signins_per_minute
+        app.state.console_signins = RateLimiter(
+            edge.redis, per_minute=per_minute, burst=signin_burst(per_minute)
+        )
+
+
+def signin_burst(per_minute: int) -> int:
+    return max(1, per_minute // 2)
 
 
 def console_router() -> Router:

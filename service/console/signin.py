@@ -13,6 +13,7 @@ from litestar.params import Body, FromQuery
 from litestar.response import Redirect, Template
 
 from service.api.deps import resources
+from service.api.ratelimit import RateLimiter
 from service.auth.service import authenticate
 from service.console import csrf
 from service.console.auth import Viewing, session_store
@@ -58,6 +59,9 @@ class SignInController(Controller):
         if not csrf.tokens_match(data._csrf_token, request.cookies.get(LOGIN_CSRF_COOKIE)):
             raise PermissionDeniedException(_CSRF_REFUSED)
         state = request.app.state
+        limited = await _too_many_attempts(request)
+        if limited is not None:
+            return limited
         principal = await authenticate(resources(state).reader, data.key.strip())
         if principal is None:
             return login_page(
@@ -85,6 +89,25 @@ class SignInController(Controller):
         response = Redirect("/console/login", status_code=303)
         response.delete_cookie(COOKIE, path=COOKIE_PATH)
         return response
+
+
+async def _too_many_attempts(request: Request[Any, Any, State]) -> Response[Any] | None:
+    """The form again with 429 and Retry-After when this address spent its attempts. The address
+    is the connection's: behind a proxy that is the proxy's, which then shares one budget."""
+    limiter: RateLimiter = request.app.state.console_signins
+    address = request.client.host if request.client is not None else "unknown"
+    verdict = await limiter.check(f"console-signin:{address}")
+    if verdict.allowed:
+        return None
+    wait = verdict.retry_after_seconds
+    response = login_page(
+        request,
+        next=HOME,
+        error=f"Too many sign-in attempts from this address: try again in {wait} s.",
+        status_code=429,
+    )
+    response.headers["Retry-After"] = str(wait)
+    return response
 
 
 def login_page(

@@ -7,6 +7,7 @@ import asyncio
 import re
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from litestar import Litestar
@@ -180,3 +181,23 @@ async def _refuse(backing: Backing, job_id: str) -> None:
             await transitions.fail_permanently(session, job_id, error, JOB_HOOKS)
     finally:
         await engine.dispose()
+
+
+def test_sign_in_attempts_from_one_address_are_limited(client: Client, clean: Backing) -> None:
+    """A key-guessing loop gets 429 with Retry-After after the burst; so does a right key from
+    that address until the wait is over (the limit counts attempts, not failures)."""
+    form = client.get("/console/login", headers=HTML)
+    token = re.search(r'name="_csrf_token" value="([^"]+)"', form.text)
+    assert token is not None
+
+    def attempt(api_key: str) -> Any:
+        data = {"key": api_key, "_csrf_token": token.group(1), "next": "/console/jobs"}
+        return client.post("/console/login", data=data, headers=HTML, follow_redirects=False)
+
+    burst = 5  # half the default 10 a minute
+    statuses = [attempt(f"ftk_guess{i}").status_code for i in range(burst)]
+    assert statuses == [401] * burst
+    limited = attempt(key(clean, "team-a"))
+    assert limited.status_code == 429
+    assert int(limited.headers["retry-after"]) >= 1
+    assert "Too many sign-in attempts" in limited.text

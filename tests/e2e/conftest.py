@@ -25,6 +25,7 @@ FAST = {
     "FTJOBS_LOG_LEVEL": "INFO",
     # The tests poll the API far faster than a client would; the limit has its own tests.
     "FTJOBS_RATE_LIMIT_PER_MINUTE": "0",
+    "FTJOBS_CONSOLE_SIGNINS_PER_MINUTE": "0",
 }
 
 
