@@ -195,6 +195,13 @@ class Settings(BaseSettings):
         gt=0,
         description="a console sign-in lasts this long (seconds), then the key is asked again",
     )
+    forwarded_allow_ips: str | None = Field(
+        default=None,
+        description="the proxies whose X-Forwarded-For `ftjobs api` trusts (comma-separated "
+        "addresses or CIDRs, `*` for any); unset: uvicorn's default, 127.0.0.1. Behind an "
+        "ingress, its controller's addresses: the console's sign-in limit then counts each "
+        "client, not the ingress",
+    )
     console_signins_per_minute: int = Field(
         default=10,
         ge=0,

@@ -48,6 +48,7 @@ def api(host: str, port: int, workers: int) -> None:
         workers=workers,
         log_level=get_settings().log_level.lower(),
         proxy_headers=True,
+        forwarded_allow_ips=settings.forwarded_allow_ips,
     )
 
 

@@ -5,13 +5,16 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from importlib.metadata import EntryPoint
+from typing import Any
 
 import click
 import pytest
+import uvicorn
 from click.testing import CliRunner
 
 import service.cli
 from service.cli import COMMANDS_ENTRY_POINTS, add_registered_commands
+from service.config import get_settings
 
 
 @click.command()
@@ -44,3 +47,21 @@ def test_an_entry_point_that_is_not_a_command_is_refused(monkeypatch: pytest.Mon
     monkeypatch.setattr(service.cli, "entry_points", registry(("cwd", "os:getcwd")))
     with pytest.raises(TypeError, match=r"os:getcwd \(cwd\) is not a click command"):
         add_registered_commands(click.Group("ftjobs"))
+
+
+def test_ftjobs_api_trusts_the_forwarded_for_of_the_proxies_it_is_told_of(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Behind an ingress the client's address (the console's sign-in limit counts by it) comes
+    from X-Forwarded-For, trusted only from FTJOBS_FORWARDED_ALLOW_IPS."""
+    seen: dict[str, Any] = {}
+    monkeypatch.setattr(uvicorn, "run", lambda app, **options: seen.update(options, app=app))
+    monkeypatch.setenv("FTJOBS_FORWARDED_ALLOW_IPS", "10.0.0.0/8")
+    get_settings.cache_clear()
+    try:
+        result = CliRunner().invoke(service.cli.main, ["api", "--port", "8123"])
+    finally:
+        get_settings.cache_clear()
+    assert result.exit_code == 0, result.output
+    assert seen["app"] == "service.server:app" and seen["port"] == 8123
+    assert (seen["proxy_headers"], seen["forwarded_allow_ips"]) == (True, "10.0.0.0/8")

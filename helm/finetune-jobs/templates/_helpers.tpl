@@ -193,6 +193,8 @@ may still use it, and a Secret without it leaves /metrics answering 404.
   value: {{ .Values.console.secureCookie | quote }}
 - name: FTJOBS_CONSOLE_SESSION_SECONDS
   value: {{ .Values.console.sessionSeconds | quote }}
+- name: FTJOBS_CONSOLE_SIGNINS_PER_MINUTE
+  value: {{ .Values.console.signinsPerMinute | quote }}
 {{- end -}}
 
 {{/* True when the pods authenticate to Azure OpenAI with AKS workload identity. */}}
