@@ -10,8 +10,7 @@ import pytest
 
 from tests.e2e.client import TERMINAL, ApiClient
 from tests.e2e.test_pipelines import start, wait_for
-from tests.support.chaos import Drill, drill, duplicates, wait_all_terminal
-from tests.support.data import dpo_rows, jsonl
+from tests.support.chaos import drill, duplicates, submit_jobs, wait_all_terminal
 from tests.support.processes import Stack
 
 pytestmark = pytest.mark.e2e
@@ -75,26 +74,6 @@ def test_an_sft_then_dpo_pipeline_runs_on_azure(stack: Stack, api_key: str) -> N
     assert ".ft-" in done["fine_tuned_model"]
 
 
-def submit_azure(d: Drill, count: int, *, shared: bool = False) -> list[str]:
-    ids = []
-    with d.api as client:
-        for index in range(count):
-            rows = dpo_rows(10 if shared else 10 + index)
-            dataset = client.post(
-                "/v1/datasets", content=jsonl(rows), headers={"Content-Type": "application/jsonl"}
-            )
-            assert dataset.status_code in (200, 201), dataset.text
-            body = {
-                "training_dataset_id": dataset.json()["id"],
-                "model": MODEL,
-                "provider": "azure",
-            }
-            job = client.post("/v1/jobs", json=body)
-            assert job.status_code == 202, job.text
-            ids.append(job.json()["id"])
-    return ids
-
-
 def test_the_fault_drill_on_azure_leaves_no_duplicate() -> None:
     """Workers SIGKILLed, Redis wiped, 20 % of Azure requests failing (slow ones past the
     client timeout among them): every job succeeds, with one Azure job per job of ours and one
@@ -103,7 +82,9 @@ def test_the_fault_drill_on_azure_leaves_no_duplicate() -> None:
         d.emulator(
             "faults", fault_rate=0.2, faults=["429", "500", "503", "slow", "drop"], slow_seconds=4
         )
-        jobs = submit_azure(d, 5) + submit_azure(d, 2, shared=True)
+        jobs = submit_jobs(d, 5, model=MODEL, provider="azure") + submit_jobs(
+            d, 2, shared_dataset=True, model=MODEL, provider="azure"
+        )
         time.sleep(1.5)
         d.restart_worker("worker0")
         d.wipe_redis()

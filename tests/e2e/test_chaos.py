@@ -8,31 +8,9 @@ import time
 
 import pytest
 
-from tests.support.chaos import Drill, drill, duplicates, wait_all_terminal
-from tests.support.data import dpo_rows, jsonl
+from tests.support.chaos import Drill, drill, duplicates, submit_jobs, wait_all_terminal
 
 pytestmark = pytest.mark.e2e
-
-
-def submit(d: Drill, count: int, *, distinct_datasets: bool = True) -> list[str]:
-    ids = []
-    with d.api as client:
-        for index in range(count):
-            rows = dpo_rows(10 + (index if distinct_datasets else 0))
-            dataset = client.post(
-                "/v1/datasets", content=jsonl(rows), headers={"Content-Type": "application/jsonl"}
-            )
-            assert dataset.status_code in (200, 201), dataset.text
-            job = client.post(
-                "/v1/jobs",
-                json={
-                    "training_dataset_id": dataset.json()["id"],
-                    "model": "gpt-4.1-mini-2025-04-14",
-                },
-            )
-            assert job.status_code == 202, job.text
-            ids.append(job.json()["id"])
-    return ids
 
 
 def wait_for_status(d: Drill, job_id: str, wanted: set[str], timeout: float = 30) -> None:
@@ -57,7 +35,7 @@ def test_worker_killed_mid_submit_and_mid_poll() -> None:
     with drill() as d:
         # Every OpenAI request is slow, so the kill lands inside the submit step.
         d.emulator("faults", fault_rate=1.0, faults=["slow"], slow_seconds=0.7)
-        [submitting] = submit(d, 1)
+        [submitting] = submit_jobs(d, 1)
         wait_for_status(d, submitting, {"uploading"})
         time.sleep(1.0)
         d.restart_worker("worker0")
@@ -70,7 +48,7 @@ def test_worker_killed_mid_submit_and_mid_poll() -> None:
 
 def test_redis_wiped_with_jobs_in_flight() -> None:
     with drill() as d:
-        jobs = submit(d, 4)
+        jobs = submit_jobs(d, 4)
         wait_for_status(d, jobs[-1], {"uploading", "validating_files", "queued", "running"})
         d.wipe_redis()
         assert_clean_finish(d, jobs)
@@ -78,7 +56,7 @@ def test_redis_wiped_with_jobs_in_flight() -> None:
 
 def test_postgres_stopped_and_restarted() -> None:
     with drill() as d:
-        jobs = submit(d, 3)
+        jobs = submit_jobs(d, 3)
         wait_for_status(d, jobs[0], {"validating_files", "queued", "running"})
         d.postgres.halt()
         try:
@@ -100,7 +78,7 @@ def test_twenty_percent_of_openai_requests_fail() -> None:
         d.emulator(
             "faults", fault_rate=0.2, faults=["429", "500", "503", "slow", "drop"], slow_seconds=4
         )  # longer than the 3 s client timeout: a real timeout
-        jobs = submit(d, 6) + submit(d, 2, distinct_datasets=False)
+        jobs = submit_jobs(d, 6) + submit_jobs(d, 2, shared_dataset=True)
         assert_clean_finish(d, jobs, timeout=150)
         injected = d.emulator("state")["faults_injected"]
         assert sum(injected.values()) > 0, injected

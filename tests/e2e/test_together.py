@@ -21,8 +21,7 @@ from service.cli.keys import create_key
 from tests.e2e.client import TERMINAL, ApiClient
 from tests.e2e.conftest import stack_env
 from tests.e2e.test_pipelines import start, wait_for
-from tests.support.chaos import Drill, drill, duplicates, wait_all_terminal
-from tests.support.data import dpo_rows, jsonl
+from tests.support.chaos import drill, duplicates, submit_jobs, wait_all_terminal
 from tests.support.processes import Stack, wait_until
 from tests.support.services import Backing, truncate_all
 
@@ -234,26 +233,6 @@ def test_a_price_over_the_accounts_limit_fails_the_job_before_anything_is_create
 # --- drills: their own processes -----------------------------------------------------------
 
 
-def submit_together(d: Drill, count: int, *, shared_dataset: bool = False) -> list[str]:
-    ids = []
-    with d.api as client:
-        for index in range(count):
-            rows = dpo_rows(10 if shared_dataset else 10 + index)
-            dataset = client.post(
-                "/v1/datasets", content=jsonl(rows), headers={"Content-Type": "application/jsonl"}
-            )
-            assert dataset.status_code in (200, 201), dataset.text
-            body = {
-                "training_dataset_id": dataset.json()["id"],
-                "model": MODEL,
-                "provider": "together",
-            }
-            job = client.post("/v1/jobs", json=body)
-            assert job.status_code == 202, job.text
-            ids.append(job.json()["id"])
-    return ids
-
-
 def test_a_worker_killed_after_the_create_finds_its_job_instead_of_creating_another() -> None:
     """The create reaches Together but its answer never reaches the worker (the connection
     drops after the job was made), and the worker is SIGKILLed before it could record the id:
@@ -262,7 +241,7 @@ def test_a_worker_killed_after_the_create_finds_its_job_instead_of_creating_anot
         # Every request is slow until the price estimate (the last call before the create) is
         # on its way; from then on every connection drops, after the create has taken effect.
         d.emulator("faults", fault_rate=1.0, faults=["slow"], slow_seconds=1.0)
-        [job_id] = submit_together(d, 1)
+        [job_id] = submit_jobs(d, 1, model=MODEL, provider="together")
         wait_until(
             lambda: any("estimate-price" in k for k in d.emulator("state")["requests"]),
             timeout=60,
@@ -293,7 +272,9 @@ def test_the_fault_drill_on_together_leaves_no_duplicate() -> None:
         d.emulator(
             "faults", fault_rate=0.2, faults=["429", "500", "503", "slow", "drop"], slow_seconds=4
         )
-        jobs = submit_together(d, 5) + submit_together(d, 2, shared_dataset=True)
+        jobs = submit_jobs(d, 5, model=MODEL, provider="together") + submit_jobs(
+            d, 2, shared_dataset=True, model=MODEL, provider="together"
+        )
         time.sleep(1.5)
         d.restart_worker("worker0")
         d.wipe_redis()

@@ -21,6 +21,7 @@ from redis import Redis
 from service.cli.embedded import EmbeddedPostgres, EmbeddedRedis, start_postgres, start_redis
 from service.cli.keys import create_key
 from service.db.migrate import upgrade
+from tests.support.data import dpo_rows, jsonl
 from tests.support.processes import Stack, wait_until
 
 FAST = {
@@ -156,3 +157,30 @@ def duplicates(drill_: Drill, provider: str = "openai") -> tuple[int, int]:
         if item["purpose"] == "fine-tune":
             per_file[item["filename"]] = per_file.get(item["filename"], 0) + 1
     return (sum(n - 1 for n in per_job.values()), sum(n - 1 for n in per_file.values()))
+
+
+def submit_jobs(
+    drill_: Drill,
+    count: int,
+    *,
+    model: str = "gpt-4.1-mini-2025-04-14",
+    provider: str | None = None,
+    shared_dataset: bool = False,
+) -> list[str]:
+    """`count` DPO jobs through the API, each on a dataset of its own (different rows), or all
+    on the same rows (`shared_dataset`: one upload to the provider for all of them)."""
+    ids = []
+    with drill_.api as client:
+        for index in range(count):
+            rows = dpo_rows(10 if shared_dataset else 10 + index)
+            dataset = client.post(
+                "/v1/datasets", content=jsonl(rows), headers={"Content-Type": "application/jsonl"}
+            )
+            assert dataset.status_code in (200, 201), dataset.text
+            body = {"training_dataset_id": dataset.json()["id"], "model": model}
+            if provider is not None:
+                body["provider"] = provider
+            job = client.post("/v1/jobs", json=body)
+            assert job.status_code == 202, job.text
+            ids.append(job.json()["id"])
+    return ids

@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import json
 import time
 from collections.abc import Iterator
 from typing import Any
@@ -11,34 +10,12 @@ from typing import Any
 import openai
 from openai.types.fine_tuning import FineTuningJob, FineTuningJobEvent
 
+from tests.emulators.rows import dpo_row as dpo_row  # (re-exported for the tests)
+from tests.emulators.rows import jsonl as jsonl
+from tests.emulators.rows import sft_row as sft_row
+
 DPO_MODEL = "gpt-4.1-mini-2025-04-14"  # tuned with DPO by OpenAI and by Azure alike
 TERMINAL = ("succeeded", "failed", "cancelled")
-
-
-def dpo_row(index: int) -> dict[str, Any]:
-    return {
-        "input": {
-            "messages": [
-                {"role": "system", "content": "You answer briefly."},
-                {"role": "user", "content": f"What is {index} plus {index}?"},
-            ]
-        },
-        "preferred_output": [{"role": "assistant", "content": f"It is {2 * index}."}],
-        "non_preferred_output": [{"role": "assistant", "content": "No idea, sorry."}],
-    }
-
-
-def sft_row(index: int) -> dict[str, Any]:
-    return {
-        "messages": [
-            {"role": "user", "content": f"Say {index}"},
-            {"role": "assistant", "content": f"{index}"},
-        ]
-    }
-
-
-def jsonl(rows: list[dict[str, Any]]) -> bytes:
-    return ("\n".join(json.dumps(row) for row in rows) + "\n").encode()
 
 
 def upload(client: openai.OpenAI, rows: list[dict[str, Any]], name: str = "train.jsonl") -> str:

@@ -5,7 +5,6 @@ files and waits for the tests."""
 from __future__ import annotations
 
 import hashlib
-import json
 import time
 from pathlib import Path
 from typing import Any
@@ -16,6 +15,9 @@ from together.lib.types.fine_tuning import FinetuneResponse as CreatedJob
 from together.types import FinetuneResponse
 
 from tests.emulators.helpers import ManualClock, RunningEmulator
+from tests.emulators.rows import dpo_row as dpo_row  # (re-exported for the tests)
+from tests.emulators.rows import jsonl as jsonl
+from tests.emulators.rows import sft_row as sft_row
 
 KEY = "together-emulator-key"  # EmulatorConfig's default
 PATH = "/together"
@@ -27,32 +29,6 @@ PHASE = 10.0  # seconds per phase on a hand-driven clock
 def together_client(emulator: RunningEmulator, key: str = KEY, **options: Any) -> Together:
     options.setdefault("max_retries", 0)
     return Together(api_key=key, base_url=f"{emulator.url}{PATH}", **options)
-
-
-def dpo_row(index: int) -> dict[str, Any]:
-    return {
-        "input": {
-            "messages": [
-                {"role": "system", "content": "You answer briefly."},
-                {"role": "user", "content": f"What is {index} plus {index}?"},
-            ]
-        },
-        "preferred_output": [{"role": "assistant", "content": f"It is {2 * index}."}],
-        "non_preferred_output": [{"role": "assistant", "content": "No idea, sorry."}],
-    }
-
-
-def sft_row(index: int) -> dict[str, Any]:
-    return {
-        "messages": [
-            {"role": "user", "content": f"Say {index}"},
-            {"role": "assistant", "content": f"{index}"},
-        ]
-    }
-
-
-def jsonl(rows: list[dict[str, Any]]) -> bytes:
-    return ("\n".join(json.dumps(row) for row in rows) + "\n").encode()
 
 
 def write(directory: Path, rows: list[dict[str, Any]], name: str = "train.jsonl") -> Path:
